@@ -1,0 +1,134 @@
+"""Process settings, read from the environment or a `.env` file.
+
+Every failure to load them becomes a `ConfigError` whose message is one line naming the
+setting; the value itself never appears in it, nor in `repr()`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./component-bot.sqlite3"
+DEFAULT_MODEL = "claude-sonnet-4-6"
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid. The message is safe to print."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    app_id: int | None = None
+    private_key: SecretStr | None = None
+    private_key_path: Path | None = None
+    webhook_secret: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    bot_model: str = DEFAULT_MODEL
+    bot_trigger_label: str = "implement-component"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    github_timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("private_key", mode="before")
+    @classmethod
+    def _unescape_newlines(cls, value: object) -> object:
+        """Accept a PEM written on one line with literal `\\n`, as many hosts require."""
+        if isinstance(value, str):
+            return value.replace("\\n", "\n").strip() + "\n"
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @model_validator(mode="after")
+    def _read_private_key_file(self) -> Settings:
+        if self.private_key is None and self.private_key_path is not None:
+            try:
+                pem = self.private_key_path.read_text()
+            except OSError as exc:
+                raise ValueError(f"PRIVATE_KEY_PATH: cannot read the file ({exc.strerror})") from None
+            self.private_key = SecretStr(pem)
+        if self.private_key is not None:
+            check_private_key(self.private_key.get_secret_value())
+        return self
+
+    @property
+    def github_app_configured(self) -> bool:
+        return self.app_id is not None and self.private_key is not None and self.webhook_secret is not None
+
+    def require_github_app(self) -> None:
+        """Raise `ConfigError` naming the first GitHub App setting that is missing."""
+        if self.app_id is None:
+            raise ConfigError("missing setting APP_ID (the GitHub App's id)")
+        if self.private_key is None:
+            raise ConfigError("missing setting PRIVATE_KEY or PRIVATE_KEY_PATH (the GitHub App's private key)")
+        if self.webhook_secret is None:
+            raise ConfigError("missing setting WEBHOOK_SECRET (the GitHub App's webhook secret)")
+
+
+def check_private_key(pem: str) -> None:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError("PRIVATE_KEY: not a PEM-encoded private key") from None
+
+
+def async_database_url(url: str) -> str:
+    """Map the URL forms operators usually write to the async drivers we ship."""
+    for plain, driver in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+psycopg://"),
+        ("postgres://", "postgresql+psycopg://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
+        raise ValueError("must be a sqlite:// or postgresql:// URL")
+    return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning validation errors into one `ConfigError` line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    names = [str(part) for part in first["loc"] if isinstance(part, str)]
+    message = first["msg"].removeprefix("Value error, ")
+    if names:
+        return f"invalid setting {names[0].upper()}: {message}"
+    return f"invalid settings: {message}"

@@ -1,0 +1,10 @@
+"""The composition root: every module's router, joined into the one the intake dispatches to."""
+
+from __future__ import annotations
+
+from bot import installations, triggers
+from bot.routing import Router
+
+
+def build_router() -> Router:
+    return Router(installations.router, triggers.router)

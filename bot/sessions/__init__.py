@@ -1,0 +1,1 @@
+"""Durable state: deliveries, sessions and their interactions, always scoped by installation and repository."""

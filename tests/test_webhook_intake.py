@@ -1,0 +1,312 @@
+"""POST /api/github/webhooks: verification, recording, de-duplication and hand-off."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.routing import Event, Router
+from bot.sessions.models import Delivery
+from tests.webhook_helpers import (
+    WEBHOOK_PATH,
+    delivery_headers,
+    event_of,
+    fixture_names,
+    load_payload,
+    post_delivery,
+)
+
+
+async def deliveries(app) -> list[Delivery]:
+    async with app.state.context.db() as db:
+        return list(await db.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def count_deliveries(app) -> int:
+    async with app.state.context.db() as db:
+        return await db.scalar(select(func.count()).select_from(Delivery))
+
+
+@pytest.mark.parametrize("name", fixture_names())
+async def test_real_payload_is_accepted_when_signed(client, app, name):
+    payload = load_payload(name)
+    response = await post_delivery(client, event_of(name), payload, delivery_id=f"d-{name}")
+    assert response.status_code == 202, response.text
+    assert response.json()["accepted"] is True
+    await app.state.intake.drain()
+    [row] = await deliveries(app)
+    assert row.delivery_id == f"d-{name}"
+    assert row.event == event_of(name)
+    assert row.action == payload.get("action")
+    assert row.repository_full_name == (payload.get("repository") or {}).get("full_name")
+    assert row.sender_login == (payload.get("sender") or {}).get("login")
+    assert row.outcome in {"processed", "ignored"}, row.error
+    assert row.payload is None, "the payload is dropped once processed"
+
+
+@pytest.mark.parametrize("name", fixture_names())
+async def test_real_payload_is_refused_unsigned(client, app, name):
+    body = json.dumps(load_payload(name)).encode()
+    headers = delivery_headers(event_of(name), body)
+    del headers["X-Hub-Signature-256"]
+    response = await client.post(WEBHOOK_PATH, content=body, headers=headers)
+    assert response.status_code == 401
+    assert await count_deliveries(app) == 0
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["sha256=" + "0" * 64, "sha256=", "garbage", "sha1=0123456789abcdef0123456789abcdef01234567"],
+)
+async def test_wrong_signature_is_401_and_records_nothing(client, app, signature):
+    response = await post_delivery(client, "issues", load_payload("issues.labeled"),
+                                   **{"X-Hub-Signature-256": signature})
+    assert response.status_code == 401
+    assert "signature" in response.json()["error"].lower()
+    assert await count_deliveries(app) == 0
+
+
+async def test_signature_made_with_another_secret_is_refused(client, app):
+    body = json.dumps(load_payload("issues.labeled")).encode()
+    headers = delivery_headers("issues", body, secret="not-the-secret")
+    assert (await client.post(WEBHOOK_PATH, content=body, headers=headers)).status_code == 401
+    assert await count_deliveries(app) == 0
+
+
+@pytest.mark.parametrize("missing", ["X-GitHub-Event", "X-GitHub-Delivery"])
+async def test_missing_header_is_400(client, app, missing):
+    body = json.dumps(load_payload("issues.labeled")).encode()
+    headers = delivery_headers("issues", body)
+    del headers[missing]
+    response = await client.post(WEBHOOK_PATH, content=body, headers=headers)
+    assert response.status_code == 400
+    assert missing in response.json()["error"]
+    assert await count_deliveries(app) == 0
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"[1, 2]", b'"text"', b"\xff\xfe"])
+async def test_body_that_is_not_a_json_object_is_400(client, app, body):
+    response = await client.post(WEBHOOK_PATH, content=body, headers=delivery_headers("issues", body))
+    assert response.status_code == 400
+    assert "JSON" in response.json()["error"]
+    assert await count_deliveries(app) == 0
+
+
+async def test_declared_oversized_body_is_413(client, app):
+    body = b"{}"
+    headers = delivery_headers("issues", body)
+    headers["Content-Length"] = str(25 * 1024 * 1024 + 1)
+
+    async def send():  # declares a huge length; the server must refuse without reading it
+        yield body
+
+    response = await client.post(WEBHOOK_PATH, content=send(), headers=headers)
+    assert response.status_code == 413
+    assert await count_deliveries(app) == 0
+
+
+async def test_streamed_oversized_body_is_413_without_buffering_it_all(client, app):
+    chunk = b" " * (1024 * 1024)
+    sent = 0
+
+    async def chunks():
+        nonlocal sent
+        for _ in range(40):
+            sent += 1
+            yield chunk
+
+    headers = delivery_headers("issues", b"{}")
+    response = await client.post(WEBHOOK_PATH, content=chunks(), headers=headers)
+    assert response.status_code == 413
+    assert await count_deliveries(app) == 0
+
+
+async def test_redelivery_is_a_no_op(client, app, caplog):
+    caplog.set_level(logging.INFO)
+    payload = load_payload("issues.labeled")
+    payload["label"]["name"] = "implement-component"
+    first = await post_delivery(client, "issues", payload, delivery_id="same-id")
+    await app.state.intake.drain()
+    second = await post_delivery(client, "issues", payload, delivery_id="same-id")
+    await app.state.intake.drain()
+    assert first.status_code == 202
+    assert second.status_code == 200
+    assert second.json() == {"duplicate": True, "delivery": "same-id"}
+    assert await count_deliveries(app) == 1
+    assert sum("would start a session" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_twenty_concurrent_duplicates_record_one_row(client, app):
+    counted: list[str] = []
+    router = Router()
+
+    @router.on("issues.labeled")
+    async def count(event: Event, context) -> None:
+        counted.append(event.delivery_id)
+
+    app.state.intake.router = router
+    payload = load_payload("issues.labeled")
+    responses = await asyncio.gather(
+        *(post_delivery(client, "issues", payload, delivery_id="raced-id") for _ in range(20))
+    )
+    await app.state.intake.drain()
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 19 + [202]
+    assert await count_deliveries(app) == 1
+    assert counted == ["raced-id"]
+
+
+async def test_ping_is_answered(client, app):
+    response = await post_delivery(client, "ping", load_payload("ping"))
+    assert response.status_code == 202
+    assert response.json()["pong"] is True
+    await app.state.intake.drain()
+    [row] = await deliveries(app)
+    assert row.outcome == "processed"
+
+
+async def test_unknown_event_is_recorded_and_ignored(client, app):
+    response = await post_delivery(client, "sponsorship_of_the_future", {"action": "levitated", "sender": {"login": "x"}})
+    assert response.status_code == 202
+    await app.state.intake.drain()
+    [row] = await deliveries(app)
+    assert (row.event, row.action, row.outcome, row.payload) == ("sponsorship_of_the_future", "levitated", "ignored", None)
+
+
+async def test_unknown_action_of_known_event_is_ignored(client, app):
+    payload = load_payload("issues.labeled") | {"action": "teleported"}
+    assert (await post_delivery(client, "issues", payload)).status_code == 202
+    await app.state.intake.drain()
+    [row] = await deliveries(app)
+    assert row.outcome == "ignored"
+
+
+async def test_payload_the_models_reject_is_recorded_as_such_and_still_202(client, app):
+    payload = load_payload("issues.opened")
+    del payload["issue"]["user"]
+    response = await post_delivery(client, "issues", payload)
+    assert response.status_code == 202
+    await app.state.intake.drain()
+    [row] = await deliveries(app)
+    assert row.outcome == "ignored"
+    assert "issue.user" in row.model_error
+
+
+async def test_payload_the_models_accept_has_no_model_error(client, app):
+    await post_delivery(client, "issues", load_payload("issues.opened"))
+    await app.state.intake.drain()
+    [row] = await deliveries(app)
+    assert row.model_error is None
+
+
+async def test_failing_handler_is_recorded_not_raised(client, app):
+    router = Router()
+
+    @router.on("issues")
+    async def explode(event: Event, context) -> None:
+        raise RuntimeError("handler exploded")
+
+    app.state.intake.router = router
+    response = await post_delivery(client, "issues", load_payload("issues.labeled"))
+    assert response.status_code == 202
+    await app.state.intake.drain()
+    [row] = await deliveries(app)
+    assert row.outcome == "failed"
+    assert "handler exploded" in row.error
+
+
+async def test_handlers_run_after_the_response(client, app):
+    """The response never waits for a handler: a handler blocked forever still gets a 202."""
+    release = asyncio.Event()
+    router = Router()
+
+    @router.on("issues.labeled")
+    async def slow(event: Event, context) -> None:
+        await release.wait()
+
+    app.state.intake.router = router
+    response = await asyncio.wait_for(post_delivery(client, "issues", load_payload("issues.labeled")), 5)
+    assert response.status_code == 202
+    [row] = await deliveries(app)
+    assert row.outcome == "pending" and row.payload is not None
+    release.set()
+    await app.state.intake.drain()
+
+
+async def test_pending_deliveries_are_processed_after_a_restart(settings):
+    """A delivery recorded just before a crash is processed when the next process starts."""
+    from webhooks.app import create_app
+
+    blocked = asyncio.Event()
+    router = Router()
+
+    @router.on("issues.labeled")
+    async def never_finishes(event: Event, context) -> None:
+        await blocked.wait()
+
+    first = create_app(settings, router=router)
+    async with first.router.lifespan_context(first):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://bot") as http:
+            assert (await post_delivery(http, "issues", load_payload("issues.labeled"), "crash-id")).status_code == 202
+        for task in list(first.state.intake._in_flight.values()):
+            task.cancel()  # the process dies mid-handler
+        await asyncio.sleep(0)
+        [row] = await deliveries(first)
+        assert row.outcome == "pending"
+
+    handled: list[str] = []
+    recovering = Router()
+
+    @recovering.on("issues.labeled")
+    async def record(event: Event, context) -> None:
+        handled.append(event.delivery_id)
+
+    second = create_app(settings, router=recovering)
+    async with second.router.lifespan_context(second):
+        await second.state.intake.drain()
+        [row] = await deliveries(second)
+    assert handled == ["crash-id"]
+    assert row.outcome == "processed" and row.payload is None
+
+
+async def test_trigger_label_from_a_human_is_routed_to_the_session_starter(client, app, caplog):
+    caplog.set_level(logging.INFO)
+    payload = load_payload("issues.labeled")
+    payload["label"]["name"] = "implement-component"
+    await post_delivery(client, "issues", payload)
+    await app.state.intake.drain()
+    assert any("would start a session" in r.getMessage() for r in caplog.records)
+
+
+async def test_other_labels_start_nothing(client, app, caplog):
+    caplog.set_level(logging.INFO)
+    payload = load_payload("issues.labeled")
+    payload["label"]["name"] = "bug"
+    await post_delivery(client, "issues", payload)
+    await app.state.intake.drain()
+    assert not any("would start a session" in r.getMessage() for r in caplog.records)
+
+
+async def test_healthz_ok(client):
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+async def test_healthz_503_when_database_unreachable(app, client):
+    from bot.db import create_engine
+
+    healthy_engine = app.state.context.engine
+    app.state.context.engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
+    try:
+        response = await client.get("/healthz")
+    finally:
+        await app.state.context.engine.dispose()
+        app.state.context.engine = healthy_engine
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
