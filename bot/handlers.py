@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import installations, triggers
+from bot import commands, installations, triggers
 from bot.routing import Router
 
 
 def build_router() -> Router:
-    return Router(installations.router, triggers.router)
+    return Router(installations.router, triggers.router, commands.router)

@@ -1,12 +1,24 @@
-"""What starts a session: the trigger label on an issue, or `/implement` in an issue comment."""
+"""What starts a session: the trigger label on an issue, or `/implement` in an issue comment.
+
+Only a human with write access starts one. The trigger is acknowledged with 👀; an issue with a
+session already active gets a pointer to it instead of a second session (or, if that session
+is waiting for a human, the trigger counts as `/retry`).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 
+from githubkit import GitHub
+
 from bot.context import Context
+from bot.orchestrator import Signal
+from bot.permissions import can_write, sent_by_bot
 from bot.routing import Event, Router
+from bot.sessions import store
+from bot.sessions.models import SessionStatus
+from bot.sessions.store import Scope
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -14,26 +26,70 @@ router = Router()
 IMPLEMENT_COMMAND = re.compile(r"^\s*/implement\b", re.MULTILINE)
 
 
-def sent_by_bot(event: Event) -> bool:
-    sender = event.sender
-    return sender.get("type") == "Bot" or str(sender.get("login", "")).endswith("[bot]")
+def scope_of(event: Event) -> Scope | None:
+    repository = event.repository
+    if event.installation_id is None or not repository.get("id") or not repository.get("full_name"):
+        return None
+    return Scope(event.installation_id, repository["id"], repository["full_name"])
 
 
 @router.on("issues.labeled")
 async def issue_labeled(event: Event, context: Context) -> None:
     label = (event.payload.get("label") or {}).get("name")
-    if label != context.settings.bot_trigger_label or sent_by_bot(event):
-        return
     issue = event.payload.get("issue") or {}
-    log.info("would start a session for %s#%s (labelled %r by %s)", event.repository.get("full_name"),
-             issue.get("number"), label, event.sender.get("login"))
+    if label != context.settings.bot_trigger_label or "pull_request" in issue:
+        return
+    await start_session(event, context, issue, trigger="label", comment_id=None)
 
 
 @router.on("issue_comment.created")
 async def implement_command(event: Event, context: Context) -> None:
     issue = event.payload.get("issue") or {}
-    body = (event.payload.get("comment") or {}).get("body") or ""
-    if "pull_request" in issue or not IMPLEMENT_COMMAND.search(body) or sent_by_bot(event):
+    comment = event.payload.get("comment") or {}
+    if "pull_request" in issue or not IMPLEMENT_COMMAND.search(comment.get("body") or ""):
         return
-    log.info("would start a session for %s#%s (/implement by %s)", event.repository.get("full_name"),
-             issue.get("number"), event.sender.get("login"))
+    await start_session(event, context, issue, trigger="command", comment_id=comment.get("id"))
+
+
+async def start_session(event: Event, context: Context, issue: dict, *, trigger: str, comment_id: int | None) -> None:
+    scope = scope_of(event)
+    login = event.sender.get("login", "")
+    if scope is None or sent_by_bot(event) or context.github is None:
+        return
+    gh = context.github.installation(scope.installation_id)
+    owner, repo = scope.repository_full_name.split("/", 1)
+    if not await can_write(gh, owner, repo, login):
+        log.info("ignoring %s on #%s from %s: no write access", trigger, issue.get("number"), login)
+        return
+    await acknowledge(gh, owner, repo, issue["number"], comment_id)
+    session = await store.create_session(context.db, scope, issue["number"], trigger=trigger, triggered_by=login)
+    if session is not None:
+        log.info("session %s started for %s#%s by %s", session.id, scope.repository_full_name, issue["number"], login)
+        context.runner.schedule(session.id)
+        return
+    async with context.db() as s:
+        active = await store.active_for_issue(s, scope, issue["number"])
+    if active is None:  # it ended between our insert and this read: try once more
+        session = await store.create_session(context.db, scope, issue["number"], trigger=trigger, triggered_by=login)
+        if session is not None:
+            context.runner.schedule(session.id)
+        return
+    if active.status == SessionStatus.needs_human.value:
+        await context.runner.signal(active.id, Signal.retry.value, {"by": login, "via": trigger})
+        return
+    await gh.rest.issues.async_create_comment(owner, repo, issue["number"], body=already_running(context, active))
+
+
+async def acknowledge(gh: GitHub, owner: str, repo: str, issue_number: int, comment_id: int | None) -> None:
+    """👀 on what triggered us; GitHub answers 200 instead of 201 when it is already there."""
+    if comment_id is not None:
+        await gh.rest.reactions.async_create_for_issue_comment(owner, repo, comment_id, content="eyes")
+    else:
+        await gh.rest.reactions.async_create_for_issue(owner, repo, issue_number, content="eyes")
+
+
+def already_running(context: Context, session) -> str:  # noqa: ANN001 - a Session
+    base = f"{context.settings.html_url}/{session.repository_full_name}/issues/{session.issue_number}"
+    where = f"{base}#issuecomment-{session.status_comment_id}" if session.status_comment_id else base
+    return (f"component-bot is already working on this issue (session {session.id}, "
+            f"{session.status.replace('_', ' ')}): see {where}. Comment `/stop` there to cancel it first.")

@@ -86,9 +86,13 @@ def settings(database_url: str, private_key_pem: str) -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings):
+    """The app with GitHub replaced by an (empty) fake and the agent by a script: never the network."""
+    from tests.fakes.agent import ScriptedAgent
+    from tests.fakes.github import FakeGitHub
     from webhooks.app import create_app
 
-    application = create_app(settings)
+    application = create_app(settings, github_transport=httpx.ASGITransport(app=FakeGitHub().app),
+                             agent=ScriptedAgent())
     async with application.router.lifespan_context(application):
         yield application
 

@@ -6,17 +6,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from bot import __version__
+from bot.agent import Agent
+from bot.agent.factory import default_agent
 from bot.config import Settings
 from bot.context import Context
 from bot.db import ping
 from bot.handlers import build_router
 from bot.intake import Intake
 from bot.routing import Router
+from bot.runner import Runner
 from webhooks import intake
 
 log = logging.getLogger(__name__)
@@ -24,19 +29,28 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10
 
 
-def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
+def create_app(settings: Settings, *, router: Router | None = None,
+               github_transport: httpx.AsyncBaseTransport | None = None, agent: Agent | None = None,
+               runner_options: dict[str, Any] | None = None) -> FastAPI:
+    """The app. Tests pass the fake GitHub's transport and a scripted agent; production passes nothing."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Context.open(settings) as context:
+        async with Context.open(settings, github_transport=github_transport,
+                                agent=agent or default_agent(settings)) as context:
+            context.runner = Runner(context, **(runner_options or {}))
             app.state.context = context
+            app.state.runner = context.runner
             app.state.intake = Intake(router or build_router(), context)
             await app.state.intake.recover()
+            await context.runner.recover()
             log.info("component-bot %s ready", __version__)
             yield
             try:
                 await asyncio.wait_for(app.state.intake.drain(), timeout=DRAIN_SECONDS)
             except TimeoutError:
                 log.warning("stopping with deliveries still in progress; they resume at the next start")
+            await context.runner.close()
 
     app = FastAPI(title="component-bot", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)

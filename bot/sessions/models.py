@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -62,3 +62,107 @@ class Delivery(Base):
     # JSON: GitHub's own examples often lack fields the generated models require.
     model_error: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class SessionStatus(str, enum.Enum):
+    running = "running"
+    waiting_for_checks = "waiting_for_checks"
+    awaiting_review = "awaiting_review"
+    needs_human = "needs_human"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {SessionStatus.completed, SessionStatus.failed, SessionStatus.cancelled}
+
+
+FINAL_STATUSES = tuple(s.value for s in SessionStatus if s.is_final)
+
+
+class Session(Base):
+    """One attempt to implement one component for one issue.
+
+    `active_key` is "<repository id>#<issue>" while the session is not final and NULL after;
+    its unique constraint makes "one active session per issue" hold across processes.
+    `lease_owner`/`lease_until` serialize the runner: one step at a time per session.
+    """
+
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("active_key", name="uq_sessions_active_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    installation_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    repository_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    repository_full_name: Mapped[str] = mapped_column(String(256))
+    issue_number: Mapped[int] = mapped_column(Integer)
+    active_key: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), default=SessionStatus.running.value, index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    trigger: Mapped[str] = mapped_column(String(32))
+    triggered_by: Mapped[str] = mapped_column(String(256))
+    pr_number: Mapped[int | None] = mapped_column(Integer)
+    branch: Mapped[str | None] = mapped_column(String(256))
+    base_sha: Mapped[str | None] = mapped_column(String(64))
+    head_sha: Mapped[str | None] = mapped_column(String(64), index=True)
+    component_name: Mapped[str | None] = mapped_column(String(256))
+    design_path: Mapped[str | None] = mapped_column(String(1024))
+    test_path: Mapped[str | None] = mapped_column(String(1024))
+    status_comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    fix_iterations: Mapped[int] = mapped_column(Integer, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[float] = mapped_column(default=0.0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def owner(self) -> str:
+        return self.repository_full_name.split("/", 1)[0]
+
+    @property
+    def repo(self) -> str:
+        return self.repository_full_name.split("/", 1)[1]
+
+
+class InteractionStatus(str, enum.Enum):
+    started = "started"
+    succeeded = "succeeded"
+    failed = "failed"
+    received = "received"  # a signal from outside: checks changed, a human instruction, /retry, /stop…
+
+
+class Interaction(Base):
+    """Append-only record of a session: step attempts (started → succeeded|failed) and signals.
+
+    The orchestrator's only input. Never updated, never deleted.
+    """
+
+    __tablename__ = "interactions"
+    __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_interactions_session_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    input: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[float] = mapped_column(default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    transcript: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def html_url(self) -> str:
+        """GitHub's web address: github.com, or the GHES host behind `/api/v3`."""
+        if self.github_api_url == "https://api.github.com":
+            return "https://github.com"
+        return self.github_api_url.removesuffix("/api/v3")
+
+    @property
     def github_app_configured(self) -> bool:
         return self.app_id is not None and self.private_key is not None and self.webhook_secret is not None
 

@@ -1,0 +1,84 @@
+"""The agent that changes code: a small protocol, so steps do not care whether Claude or a script answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.github.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            round(self.cost_usd + other.cost_usd, 6),
+        )
+
+    @property
+    def total_input(self) -> int:
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
+
+
+@dataclass(frozen=True)
+class AgentTask:
+    """What a step asks of the agent. Text from issues, comments and logs is untrusted data."""
+
+    kind: str  # implement | fix | revise
+    repository: str
+    issue_number: int
+    issue_title: str
+    component_name: str
+    design_path: str
+    test_path: str
+    issue_body: str = ""
+    instructions: dict[str, str] = field(default_factory=dict)  # file name → text (AGENTS.md, CLAUDE.md…)
+    rules: tuple[str, ...] = ()
+    failure_report: str = ""
+    diff: str = ""
+    conversation: tuple[dict[str, Any], ...] = ()  # human instructions and review threads, for Revise
+    attempt: int = 1
+    max_attempts: int = 1
+    max_turns: int = 40
+    token_budget: int = 2_000_000
+    tokens_used_before: int = 0
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    summary: str
+    usage: Usage = Usage()
+    reply: str | None = None                        # for Revise: what to answer the human
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+
+
+class AgentStopped(Exception):
+    """The agent stopped without finishing: turn limit, token budget, refusal, API unavailable.
+
+    `retryable` says whether trying the same step again later may succeed.
+    """
+
+    def __init__(self, reason: str, *, retryable: bool = False, usage: Usage = Usage(),
+                 transcript: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.usage = usage
+        self.transcript = transcript or []
+
+
+class Agent(Protocol):
+    async def implement(self, task: AgentTask, workspace: Workspace) -> AgentResult:
+        """Edit the workspace (staged, not committed) to do the task."""
+        ...

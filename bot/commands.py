@@ -1,0 +1,65 @@
+"""Maintainers' slash commands in issue and PR comments: `/retry`, `/stop`, `/status`.
+
+A command counts only from a human with write access; it is acknowledged with 👀 and acts on
+the issue's (or PR's) session, found within the repository the verified payload names.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.context import Context
+from bot.orchestrator import Signal
+from bot.permissions import can_write, sent_by_bot
+from bot.routing import Event, Router
+from bot.sessions import store
+from bot.sessions.models import Session, SessionStatus
+from bot.triggers import acknowledge, scope_of
+
+log = logging.getLogger(__name__)
+router = Router()
+
+COMMAND = re.compile(r"^\s*/(?P<name>retry|stop|status)\b", re.MULTILINE | re.IGNORECASE)
+
+
+def parse_command(body: str) -> str | None:
+    match = COMMAND.search(body or "")
+    return match.group("name").lower() if match else None
+
+
+@router.on("issue_comment.created")
+async def on_comment(event: Event, context: Context) -> None:
+    issue = event.payload.get("issue") or {}
+    comment = event.payload.get("comment") or {}
+    command = parse_command(comment.get("body") or "")
+    scope = scope_of(event)
+    if command is None or scope is None or sent_by_bot(event) or context.github is None:
+        return
+    gh = context.github.installation(scope.installation_id)
+    owner, repo = scope.repository_full_name.split("/", 1)
+    if not await can_write(gh, owner, repo, event.sender.get("login", "")):
+        return
+    async with context.db() as s:
+        if "pull_request" in issue:
+            session = await store.for_pull_request(s, scope, issue["number"])
+        else:
+            session = await store.latest_for_issue(s, scope, issue["number"])
+    if session is None:
+        return
+    await acknowledge(gh, owner, repo, issue["number"], comment.get("id"))
+    login = event.sender.get("login")
+    if command == "stop":
+        await context.runner.signal(session.id, Signal.stop.value, {"by": login})
+    elif command == "retry":
+        await retry(context, session, login)
+    elif command == "status":
+        context.runner.schedule(session.id)  # republishes the status comment
+
+
+async def retry(context: Context, session: Session, login: str | None) -> None:
+    """Carry on from the failed or waiting step; a session that ended in failure is reopened."""
+    if SessionStatus(session.status).is_final:
+        if session.status == SessionStatus.completed.value or not await store.reopen_session(context.db, session):
+            return
+    await context.runner.signal(session.id, Signal.retry.value, {"by": login})

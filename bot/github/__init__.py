@@ -1,0 +1,1 @@
+"""GitHub access: App and installation clients, and the branch workspace."""

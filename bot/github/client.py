@@ -1,0 +1,77 @@
+"""githubkit clients: one App client, and one installation client reused per installation.
+
+githubkit retries every request on 5xx by default, POSTs included, so a comment or commit
+could land twice. Here only safe methods are retried on server errors; a rate-limited request
+was never performed, so it is retried whatever its method.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import httpx
+from githubkit import AppAuthStrategy, GitHub
+from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed, RequestTimeout
+from githubkit.typing import RetryOption
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_SERVER_ERROR_RETRIES = 2
+
+
+def retry_safely(exc: GitHubException, retry_count: int) -> RetryOption:
+    if isinstance(exc, RateLimitExceeded) and retry_count < 1:
+        return RetryOption(True, min(exc.retry_after, timedelta(seconds=60)))
+    if retry_count >= MAX_SERVER_ERROR_RETRIES:
+        return RetryOption(False)
+    if isinstance(exc, RequestFailed) and exc.response.status_code >= 500 and exc.request.method in SAFE_METHODS:
+        return RetryOption(True, timedelta(seconds=0.5 * (retry_count + 1)))
+    if isinstance(exc, RequestTimeout) and exc.request.method in SAFE_METHODS:
+        return RetryOption(True, timedelta(seconds=0.5 * (retry_count + 1)))
+    return RetryOption(False)
+
+
+class GitHubApps:
+    """The App's clients. `transport` replaces the network (tests pass the fake GitHub's)."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        settings.require_github_app()
+        self._settings = settings
+        self._transport = transport
+        self.app = GitHub(
+            AppAuthStrategy(str(settings.app_id), settings.private_key.get_secret_value()),
+            **self._options(),
+        )
+        self._installations: dict[int, GitHub] = {}
+        self._slug: str | None = None
+
+    def _options(self) -> dict:
+        return {
+            "base_url": self._settings.github_api_url + "/",
+            "timeout": httpx.Timeout(self._settings.github_timeout, connect=10.0),
+            "auto_retry": retry_safely,
+            "http_cache": False,
+            "user_agent": "component-bot",
+            "async_transport": self._transport,
+        }
+
+    def installation(self, installation_id: int) -> GitHub:
+        client = self._installations.get(installation_id)
+        if client is None:
+            client = self.app.with_auth(self.app.auth.as_installation(installation_id))
+            self._installations[installation_id] = client
+        return client
+
+    async def slug(self) -> str:
+        """The App's slug (its bot user is `<slug>[bot]`), read once from `GET /app`."""
+        if self._slug is None:
+            response = await self.app.rest.apps.async_get_authenticated()
+            self._slug = response.json()["slug"]
+        return self._slug
+
+    async def bot_login(self) -> str:
+        return f"{await self.slug()}[bot]"

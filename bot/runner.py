@@ -1,0 +1,333 @@
+"""The runner: wakes a session and runs its next steps, one at a time.
+
+`wake(session_id)` takes the session's lease (a conditional UPDATE, so it serializes workers
+across processes on SQLite and PostgreSQL alike), asks the orchestrator what comes next, runs
+that step, records the outcome, and repeats until the session waits or ends. A second wake while
+one runs returns at once; waking a finished or waiting session does nothing. In-process asyncio
+tasks by default; `schedule` is the whole interface a queue would replace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from githubkit.exception import GraphQLFailed, RequestFailed, RequestTimeout
+
+from bot.agent import Usage
+from bot.config import RepoConfig
+from bot.context import Context
+from bot.github.workspace import BranchMoved
+from bot.logs import log_context, redact
+from bot.orchestrator import Limits, Record, SessionComplete, Step, Waiting, next_step
+from bot.sessions import store
+from bot.sessions.models import Interaction, Session, SessionStatus, utcnow
+from bot.status import publish_status, render_status
+from bot.steps import StepContext, StepFailure, StepOutcome, StepRunner
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+
+
+def default_steps() -> dict[Step, StepRunner]:
+    from bot.steps import generate, initialize, run_tests
+
+    return {Step.Initialize: initialize.run, Step.GenerateImplementation: generate.run, Step.RunTests: run_tests.run}
+
+
+class Runner:
+    def __init__(self, context: Context, steps: Mapping[Step, StepRunner] | None = None, *,
+                 retry_delay: Callable[[int], float] = lambda attempt: min(2.0 ** attempt, 60.0),
+                 now: Callable[[], datetime] = utcnow) -> None:
+        self.context = context
+        self.steps = dict(steps or default_steps())
+        self.retry_delay = retry_delay
+        self.now = now
+        self.owner = f"runner-{uuid.uuid4().hex[:12]}"
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._deferred: set[int] = set()
+
+    # ----- the interface
+
+    def schedule(self, session_id: int, delay: float = 0.0) -> None:
+        """Wake the session soon, in the background."""
+        task = asyncio.create_task(self._wake_later(session_id, delay), name=f"session:{session_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def signal(self, session_id: int, signal: str, payload: dict[str, Any] | None = None) -> None:
+        """Record something that happened outside (checks, an instruction, /stop…) and wake the session."""
+        await store.append_interaction(self.context.db, session_id, signal, "received", input=payload or {})
+        self.schedule(session_id)
+
+    async def recover(self) -> int:
+        """Wake every unfinished session: what was running when the process stopped carries on."""
+        async with self.context.db() as s:
+            session_ids = await store.unfinished_session_ids(s)
+        for session_id in session_ids:
+            self.schedule(session_id)
+        return len(session_ids)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # ----- waking
+
+    async def _wake_later(self, session_id: int, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+            self._deferred.discard(session_id)
+        try:
+            await self.wake(session_id)
+        except Exception:  # noqa: BLE001 - a background wake must never die silently
+            log.exception("waking session %s failed", session_id)
+
+    async def wake(self, session_id: int) -> None:
+        db = self.context.db
+        if not await store.claim_lease(db, session_id, self.owner, LEASE):
+            log.debug("session %s is being run elsewhere", session_id)
+            await self._wake_after_lease(session_id)
+            return
+        heartbeat = asyncio.create_task(self._keep_lease(session_id))
+        try:
+            with log_context(session_id=session_id):
+                await self._run_until_waiting(session_id)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await store.release_lease(db, session_id, self.owner)
+        if await self._has_work(session_id):  # a signal recorded while we held the lease
+            self.schedule(session_id)
+
+    async def _wake_after_lease(self, session_id: int) -> None:
+        """Try again once the current lease expires: a live holder looks for new work itself when
+        it lets go, but a lease left by a dead worker would otherwise block the session."""
+        if session_id in self._deferred:
+            return
+        async with self.context.db() as s:
+            until = await store.lease_expiry(s, session_id)
+        if until is not None:
+            self._deferred.add(session_id)
+            self.schedule(session_id, delay=max(0.0, (until - utcnow()).total_seconds()) + 1)
+
+    async def _keep_lease(self, session_id: int) -> None:
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            await store.renew_lease(self.context.db, session_id, self.owner, LEASE)
+
+    async def _has_work(self, session_id: int) -> bool:
+        session, interactions = await self._load(session_id)
+        return session is not None and isinstance(decide(interactions), Step)
+
+    async def _load(self, session_id: int) -> tuple[Session | None, list[Interaction]]:
+        async with self.context.db() as s:
+            session = await store.get_session(s, session_id)
+            interactions = await store.interactions_of(s, session_id) if session else []
+        return session, interactions
+
+    async def _run_until_waiting(self, session_id: int) -> None:
+        while True:
+            session, interactions = await self._load(session_id)
+            if session is None or SessionStatus(session.status).is_final:
+                return
+            decision = decide(interactions)
+            if isinstance(decision, Step):
+                await self._pause_before_retry(interactions, decision)
+                await self._run_step(session, interactions, decision)
+                continue
+            await self._settle(session, interactions, decision)
+            return
+
+    async def _pause_before_retry(self, interactions: list[Interaction], step: Step) -> None:
+        last = interactions[-1] if interactions else None
+        if last is not None and last.step == step.value and last.status == "failed":
+            await asyncio.sleep(self.retry_delay(last.attempt))
+
+    # ----- running one step
+
+    async def _run_step(self, session: Session, interactions: list[Interaction], step: Step) -> None:
+        attempt = attempt_number(interactions, step)
+        with log_context(step=step.value, installation_id=session.installation_id,
+                         repository=session.repository_full_name):
+            log.info("running %s (attempt %d)", step.value, attempt)
+            await store.append_interaction(self.context.db, session.id, step.value, "started", attempt=attempt,
+                                           input={"head_sha": session.head_sha})
+            if session.status != SessionStatus.running.value:
+                await store.update_session(self.context.db, session.id, status=SessionStatus.running.value,
+                                           status_reason=None)
+                session.status = SessionStatus.running.value
+            await self._publish(session, interactions, current=step.value)
+            try:
+                outcome = await self._execute(session, interactions, step, attempt)
+            except StepFailure as failure:
+                await self._record_failure(session, step, attempt, failure.kind, failure.reason, failure.result)
+            except Exception as exc:  # noqa: BLE001 - any other error is a transient failure of this attempt
+                kind, reason = classify(exc)
+                expected = isinstance(exc, (RequestFailed, RequestTimeout, GraphQLFailed, BranchMoved, httpx.HTTPError))
+                log.warning("%s attempt %d failed: %s", step.value, attempt, reason, exc_info=not expected)
+                await self._record_failure(session, step, attempt, kind, reason, {})
+            else:
+                await self._record_success(session, step, attempt, outcome)
+
+    async def _execute(self, session: Session, interactions: list[Interaction], step: Step,
+                       attempt: int) -> StepOutcome:
+        runner = self.steps.get(step)
+        if runner is None:
+            raise StepFailure("needs_human", f"this version of component-bot cannot run {step.value} yet")
+        apps = self.context.github
+        ctx = StepContext(
+            session=session,
+            interactions=interactions,
+            attempt=attempt,
+            occurrence=1 + sum(1 for i in interactions if i.step == step.value and i.status == "succeeded"),
+            gh=apps.installation(session.installation_id),
+            apps=apps,
+            settings=self.context.settings,
+            agent=self.context.agent,
+            config=repo_config(interactions),
+            save=lambda **values: self._save(session, values),
+            now=self.now,
+        )
+        return await runner(ctx)
+
+    async def _save(self, session: Session, values: dict[str, Any]) -> None:
+        await store.update_session(self.context.db, session.id, **values)
+        for key, value in values.items():
+            setattr(session, key, value)
+
+    async def _record_success(self, session: Session, step: Step, attempt: int, outcome: StepOutcome) -> None:
+        usage = outcome.usage
+        await store.append_interaction(
+            self.context.db, session.id, step.value, "succeeded", attempt=attempt, result=outcome.result,
+            commit_sha=outcome.commit_sha, transcript=compress_transcript(outcome.transcript), **usage_columns(usage),
+        )
+        updates = dict(outcome.session_updates)
+        updates.update(
+            input_tokens=session.input_tokens + usage.input_tokens,
+            output_tokens=session.output_tokens + usage.output_tokens,
+            cache_write_tokens=session.cache_write_tokens + usage.cache_write_tokens,
+            cache_read_tokens=session.cache_read_tokens + usage.cache_read_tokens,
+            cost_usd=round(session.cost_usd + usage.cost_usd, 6),
+        )
+        if step == Step.FixTestFailures:
+            updates["fix_iterations"] = session.fix_iterations + 1
+        await self._save(session, updates)
+        log.info("%s succeeded%s", step.value, f" with commit {outcome.commit_sha[:7]}" if outcome.commit_sha else "")
+
+    async def _record_failure(self, session: Session, step: Step, attempt: int, kind: str, reason: str,
+                              result: dict[str, Any]) -> None:
+        reason = redact(reason)
+        await store.append_interaction(self.context.db, session.id, step.value, "failed", attempt=attempt,
+                                       result={**result, "kind": kind, "reason": reason}, error=reason)
+        log.warning("%s failed (%s): %s", step.value, kind, reason.splitlines()[0] if reason else "")
+
+    # ----- settling
+
+    async def _settle(self, session: Session, interactions: list[Interaction], decision: Any) -> None:
+        if isinstance(decision, Waiting):
+            status, reason = decision.status, decision.reason
+        elif isinstance(decision, SessionComplete):
+            status, reason = decision.status, decision.reason
+        else:
+            status, reason = SessionStatus.failed.value, f"invalid session record at #{decision.seq}: {decision.reason}"
+            log.error("session %s: %s", session.id, reason)
+        if (session.status, session.status_reason) != (status, reason):
+            await self._save(session, {"status": status, "status_reason": reason})
+            log.info("session is now %s: %s", status, reason)
+        await self._publish(session, interactions, current=None)
+
+    async def _publish(self, session: Session, interactions: list[Interaction], current: str | None) -> None:
+        """Update the status comment; a failure to do so never stops the session."""
+        config = repo_config(interactions)
+        body = render_status(session, interactions, max_fix_iterations=config.max_fix_iterations,
+                             html_base=self.context.settings.html_url, current=current)
+        gh = self.context.github.installation(session.installation_id)
+        try:
+            comment_id = await publish_status(gh, session, body)
+        except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
+            log.warning("could not update the status comment: %s", classify(exc)[1])
+            return
+        if comment_id != session.status_comment_id:
+            await self._save(session, {"status_comment_id": comment_id})
+
+
+def decide(interactions: list[Interaction]):  # noqa: ANN201 - a Decision
+    return next_step(limits(interactions), [to_record(i) for i in interactions])
+
+
+def to_record(interaction: Interaction) -> Record:
+    return Record(interaction.seq, interaction.step, interaction.status, interaction.result)
+
+
+def repo_config(interactions: list[Interaction]) -> RepoConfig:
+    """The repository config Initialize read (defaults before that)."""
+    for interaction in reversed(interactions):
+        if interaction.step == Step.Initialize.value and interaction.status == "succeeded":
+            return RepoConfig.model_validate((interaction.result or {}).get("config") or {})
+    return RepoConfig()
+
+
+def limits(interactions: list[Interaction]) -> Limits:
+    config = repo_config(interactions)
+    return Limits(config.max_fix_iterations, config.max_step_attempts)
+
+
+def attempt_number(interactions: list[Interaction], step: Step) -> int:
+    """1 + the consecutive failed attempts of `step` since its last success."""
+    attempt = 1
+    for interaction in reversed(interactions):
+        if interaction.step != step.value:
+            if interaction.status in {"succeeded", "failed"}:
+                break
+            continue
+        if interaction.status == "succeeded":
+            break
+        if interaction.status == "failed":
+            attempt += 1
+    return attempt
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """(kind, reason) for an unexpected error; the reason names what failed, never a secret."""
+    if isinstance(exc, BranchMoved):
+        return "transient", str(exc)
+    if isinstance(exc, RequestFailed):
+        status = exc.response.status_code
+        kind = "transient" if status >= 500 or status in {403, 409, 429} else "fatal" if status == 401 else "transient"
+        return kind, redact(f"GitHub answered {status} to {exc.request.method} {exc.request.url.path}")
+    if isinstance(exc, RequestTimeout):
+        return "transient", f"GitHub did not answer {exc.request.method} {exc.request.url.path} in time"
+    if isinstance(exc, GraphQLFailed):
+        return "transient", redact(f"GitHub GraphQL error: {exc}")[:500]
+    if isinstance(exc, httpx.HTTPError):
+        return "transient", f"network error talking to GitHub: {type(exc).__name__}"
+    return "transient", redact(f"{type(exc).__name__}: {exc}")[:500]
+
+
+def usage_columns(usage: Usage) -> dict[str, Any]:
+    return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            "cache_write_tokens": usage.cache_write_tokens, "cache_read_tokens": usage.cache_read_tokens,
+            "cost_usd": usage.cost_usd}
+
+
+def compress_transcript(transcript: list[dict[str, Any]]) -> bytes | None:
+    if not transcript:
+        return None
+    import json
+    import zlib
+
+    return zlib.compress(redact(json.dumps(transcript, default=str)).encode(), 6)

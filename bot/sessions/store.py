@@ -1,0 +1,186 @@
+"""Queries on sessions and interactions.
+
+Everything reached from a webhook is looked up by (installation id, repository id) taken from the
+verified payload, so one repository's events can never read or change another's session.
+Interactions are only ever appended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.sessions.models import FINAL_STATUSES, Interaction, Session, SessionStatus, utcnow
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an event came from, as GitHub signed it."""
+
+    installation_id: int
+    repository_id: int
+    repository_full_name: str
+
+
+def active_key(repository_id: int, issue_number: int) -> str:
+    return f"{repository_id}#{issue_number}"
+
+
+async def create_session(db: async_sessionmaker[AsyncSession], scope: Scope, issue_number: int, *,
+                         trigger: str, triggered_by: str) -> Session | None:
+    """A new running session, or None when the issue already has an active one."""
+    session = Session(
+        installation_id=scope.installation_id,
+        repository_id=scope.repository_id,
+        repository_full_name=scope.repository_full_name,
+        issue_number=issue_number,
+        active_key=active_key(scope.repository_id, issue_number),
+        status=SessionStatus.running.value,
+        trigger=trigger,
+        triggered_by=triggered_by,
+        fix_iterations=0, input_tokens=0, output_tokens=0, cache_write_tokens=0, cache_read_tokens=0,
+        cost_usd=0.0,
+    )
+    async with db() as s:
+        s.add(session)
+        try:
+            await s.commit()
+        except IntegrityError:
+            return None
+    return session
+
+
+def _scoped(scope: Scope):  # noqa: ANN202 - a SQLAlchemy select
+    return select(Session).where(
+        Session.installation_id == scope.installation_id, Session.repository_id == scope.repository_id
+    )
+
+
+async def active_for_issue(s: AsyncSession, scope: Scope, issue_number: int) -> Session | None:
+    return await s.scalar(_scoped(scope).where(Session.active_key == active_key(scope.repository_id, issue_number)))
+
+
+async def latest_for_issue(s: AsyncSession, scope: Scope, issue_number: int) -> Session | None:
+    return await s.scalar(
+        _scoped(scope).where(Session.issue_number == issue_number).order_by(Session.id.desc()).limit(1)
+    )
+
+
+async def for_pull_request(s: AsyncSession, scope: Scope, pr_number: int) -> Session | None:
+    return await s.scalar(_scoped(scope).where(Session.pr_number == pr_number).order_by(Session.id.desc()).limit(1))
+
+
+async def for_branch(s: AsyncSession, scope: Scope, branch: str) -> Session | None:
+    return await s.scalar(_scoped(scope).where(Session.branch == branch).order_by(Session.id.desc()).limit(1))
+
+
+async def waiting_on_sha(s: AsyncSession, scope: Scope, head_sha: str) -> Sequence[Session]:
+    rows = await s.scalars(_scoped(scope).where(Session.head_sha == head_sha, Session.active_key.is_not(None)))
+    return rows.all()
+
+
+async def get_session(s: AsyncSession, session_id: int) -> Session | None:
+    return await s.get(Session, session_id, populate_existing=True)
+
+
+async def unfinished_session_ids(s: AsyncSession) -> Sequence[int]:
+    rows = await s.scalars(select(Session.id).where(Session.status.not_in(FINAL_STATUSES)).order_by(Session.id))
+    return rows.all()
+
+
+async def sessions_with_status(s: AsyncSession, status: SessionStatus) -> Sequence[Session]:
+    return (await s.scalars(select(Session).where(Session.status == status.value).order_by(Session.id))).all()
+
+
+async def interactions_of(s: AsyncSession, session_id: int) -> list[Interaction]:
+    rows = await s.scalars(select(Interaction).where(Interaction.session_id == session_id).order_by(Interaction.seq))
+    return list(rows.all())
+
+
+async def append_interaction(db: async_sessionmaker[AsyncSession], session_id: int, step: str, status: str,
+                             **fields: Any) -> Interaction:
+    """Append with the next sequence number; a concurrent append makes us take the one after."""
+    for _ in range(20):
+        async with db() as s:
+            seq = (await s.scalar(
+                select(func.coalesce(func.max(Interaction.seq), 0)).where(Interaction.session_id == session_id)
+            )) + 1
+            row = Interaction(session_id=session_id, seq=seq, step=step, status=status, created_at=utcnow(),
+                              input_tokens=0, output_tokens=0, cache_write_tokens=0, cache_read_tokens=0,
+                              cost_usd=0.0, attempt=1)
+            for key, value in fields.items():
+                setattr(row, key, value)
+            s.add(row)
+            try:
+                await s.commit()
+                return row
+            except IntegrityError:
+                continue
+    raise RuntimeError(f"could not append an interaction to session {session_id}")
+
+
+async def claim_lease(db: async_sessionmaker[AsyncSession], session_id: int, owner: str, ttl: timedelta) -> bool:
+    """Take the session's lease if nobody holds a live one: the per-session lock of the runner.
+
+    One conditional UPDATE, atomic on SQLite and PostgreSQL alike.
+    """
+    now = utcnow()
+    async with db() as s, s.begin():
+        result = await s.execute(
+            update(Session)
+            .where(Session.id == session_id,
+                   or_(Session.lease_owner.is_(None), Session.lease_until < now, Session.lease_owner == owner))
+            .values(lease_owner=owner, lease_until=now + ttl, version=Session.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+async def renew_lease(db: async_sessionmaker[AsyncSession], session_id: int, owner: str, ttl: timedelta) -> bool:
+    async with db() as s, s.begin():
+        result = await s.execute(
+            update(Session).where(Session.id == session_id, Session.lease_owner == owner)
+            .values(lease_until=utcnow() + ttl).execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+async def release_lease(db: async_sessionmaker[AsyncSession], session_id: int, owner: str) -> None:
+    async with db() as s, s.begin():
+        await s.execute(
+            update(Session).where(Session.id == session_id, Session.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None).execution_options(synchronize_session=False)
+        )
+
+
+async def lease_expiry(s: AsyncSession, session_id: int) -> datetime | None:
+    return await s.scalar(select(Session.lease_until).where(Session.id == session_id))
+
+
+async def update_session(db: async_sessionmaker[AsyncSession], session_id: int, **values: Any) -> None:
+    """Set columns of a session (the runner's bookkeeping); a final status also frees its issue."""
+    status = values.get("status")
+    if status is not None and SessionStatus(status).is_final:
+        values["active_key"] = None
+    async with db() as s, s.begin():
+        await s.execute(
+            update(Session).where(Session.id == session_id)
+            .values(**values, updated_at=utcnow(), version=Session.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def reopen_session(db: async_sessionmaker[AsyncSession], session: Session) -> bool:
+    """Make a failed or cancelled session active again; False if another session holds the issue."""
+    try:
+        await update_session(db, session.id, status=SessionStatus.running.value, status_reason=None,
+                             active_key=active_key(session.repository_id, session.issue_number))
+    except IntegrityError:
+        return False
+    return True

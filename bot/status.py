@@ -1,0 +1,109 @@
+"""The one status comment of a session: created once, then edited in place after every step.
+
+Found again by a hidden marker, so a retried or restarted step never posts a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from githubkit import GitHub
+
+from bot.orchestrator import Step, steps
+from bot.sessions.models import Interaction, Session, SessionStatus
+from bot.templating import render
+
+log = logging.getLogger(__name__)
+
+HEADLINES = {
+    SessionStatus.running: "Working",
+    SessionStatus.waiting_for_checks: "Waiting for the checks",
+    SessionStatus.awaiting_review: "Ready for review",
+    SessionStatus.needs_human: "Needs a maintainer",
+    SessionStatus.completed: "Done",
+    SessionStatus.failed: "Failed",
+    SessionStatus.cancelled: "Stopped",
+}
+HELP = {
+    SessionStatus.needs_human: "Once the problem is fixed (edit the issue, or push the missing file), comment "
+                               "`/retry` or add the label again, and I will carry on from this step.",
+    SessionStatus.failed: "Comment `/retry` to try again from the failed step.",
+}
+
+
+def status_marker(session_id: int) -> str:
+    return f"<!-- component-bot:status session={session_id} -->"
+
+
+def render_status(session: Session, interactions: Sequence[Interaction], *, max_fix_iterations: int,
+                  html_base: str, current: str | None = None) -> str:
+    status = SessionStatus(session.status)
+    headline = HEADLINES[status] + (f": {current}" if current and status == SessionStatus.running else "")
+    return render(
+        "comments/status.md.j2",
+        marker=status_marker(session.id),
+        component=session.component_name,
+        steps=_rows(interactions, current),
+        headline=headline,
+        reason=session.status_reason if status != SessionStatus.running else None,
+        pr_url=f"{html_base}/{session.repository_full_name}/pull/{session.pr_number}" if session.pr_number else None,
+        branch=session.branch,
+        fix_iterations=session.fix_iterations,
+        max_fix_iterations=max_fix_iterations,
+        tokens=session.input_tokens + session.output_tokens + session.cache_read_tokens + session.cache_write_tokens,
+        cost=session.cost_usd,
+        help=HELP.get(status),
+        session_id=session.id,
+    )
+
+
+def _rows(interactions: Sequence[Interaction], current: str | None) -> list[dict[str, str]]:
+    names = [s.value for s in steps()]
+    if any(i.step == Step.Revise.value for i in interactions):
+        names.append(Step.Revise.value)
+    rows = []
+    for name in names:
+        finished = [i for i in interactions if i.step == name and i.status in {"succeeded", "failed"}]
+        last = finished[-1] if finished else None
+        if name == current:
+            icon, note = "…", "running"
+        elif last is None:
+            icon, note = " ", ""
+        elif last.status == "failed":
+            icon, note = "✗", (last.error or "failed").splitlines()[0][:140]
+        else:
+            icon, note = "✓", _note(name, last, len([i for i in finished if i.status == "succeeded"]))
+        rows.append({"icon": icon, "name": name, "note": note.replace("|", "\\|")})
+    return rows
+
+
+def _note(step: str, last: Interaction, times: int) -> str:
+    result = last.result or {}
+    if step == Step.RunTests.value:
+        return {"passed": "checks passed", "failed": f"{len(result.get('failed_checks', []))} failing check(s)",
+                "pending": "waiting for checks"}.get(result.get("state"), result.get("reason", ""))
+    if last.commit_sha:
+        return f"commit {last.commit_sha[:7]}" + (f" ({times}×)" if times > 1 else "")
+    return result.get("note", "")
+
+
+async def find_status_comment(gh: GitHub, session: Session) -> int | None:
+    marker = status_marker(session.id)
+    async for comment in gh.rest.paginate(
+        gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
+        owner=session.owner, repo=session.repo, issue_number=session.issue_number, per_page=100,
+    ):
+        if marker in (comment.get("body") or ""):
+            return comment["id"]
+    return None
+
+
+async def publish_status(gh: GitHub, session: Session, body: str) -> int:
+    """Edit the session's status comment, creating it the first time; returns its id."""
+    comment_id = session.status_comment_id or await find_status_comment(gh, session)
+    if comment_id is not None:
+        await gh.rest.issues.async_update_comment(session.owner, session.repo, comment_id, body=body)
+        return comment_id
+    created = await gh.rest.issues.async_create_comment(session.owner, session.repo, session.issue_number, body=body)
+    return created.json()["id"]
