@@ -11,13 +11,13 @@ import io
 import json
 import tarfile
 
+import githubkit_schemas.latest.models as models
 import httpx
 import jwt
 import pytest
 from githubkit import AppAuthStrategy, GitHub
 from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GraphQLFailed, RequestError, RequestFailed
-import githubkit_schemas.latest.models as models
 from githubkit.webhooks import verify
 
 from tests.fakes.github import FakeGitHub

@@ -49,7 +49,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -1177,7 +1177,7 @@ class FakeGitHub:
             raise ApiError(401, "Requires authentication")
         scheme, _, value = header.partition(" ")
         token = self.tokens.get(value.strip()) if scheme.lower() in ("token", "bearer") else None
-        if token is None or (token.expires_at and token.expires_at <= datetime.now(timezone.utc)):
+        if token is None or (token.expires_at and token.expires_at <= datetime.now(UTC)):
             raise ApiError(401, "Bad credentials")
         return token
 
@@ -1202,7 +1202,7 @@ class FakeGitHub:
             self.bot.login,
             installation.id,
             repositories,
-            datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1),
+            datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1),
             as_app=True,
         )
         self.tokens[token.token] = token

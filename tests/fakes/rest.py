@@ -180,7 +180,7 @@ def list_deliveries(ctx: Ctx) -> Reply:
         items = [d for d in items if not 200 <= d.status_code < 300]
     elif status:
         raise ApiError(
-            422, 'Invalid request.\n\nFor \'status\', "%s" is not a member of ["success", "failure"].' % status
+            422, f'Invalid request.\n\nFor \'status\', "{status}" is not a member of ["success", "failure"].'
         )
     per_page = min(max(query_int(ctx, "per_page", 30), 1), 100)
     cursor = ctx.query.get("cursor")

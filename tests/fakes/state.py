@@ -6,7 +6,7 @@ import base64
 import itertools
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .gitstore import Commit, ObjectStore
@@ -28,7 +28,7 @@ def parse_time(value: str | None) -> datetime | None:
 class Clock:
     """Deterministic time: starts at a fixed instant and moves one second per tick."""
 
-    def __init__(self, start: datetime = datetime(2026, 1, 5, 12, 0, 0, tzinfo=timezone.utc)) -> None:
+    def __init__(self, start: datetime = datetime(2026, 1, 5, 12, 0, 0, tzinfo=UTC)) -> None:
         self.current = start
 
     def now(self) -> datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ EXAMPLE_OVERRIDES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> str:
     return (FIXTURES / f"{name}.json").read_text()
 

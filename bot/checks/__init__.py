@@ -1,0 +1,1 @@
+"""Check runs and job logs → a compact test report for the agent."""

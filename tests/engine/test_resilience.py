@@ -1,0 +1,102 @@
+"""Crashes, restarts and retries never duplicate a commit, a comment or a pull request."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.orchestrator import Step
+from bot.runner import default_steps
+from tests.fakes.agent import ScriptedAgent
+from tests.harness import (
+    ISSUE_BODY,
+    REPO,
+    STACK_IMPL,
+    BotHarness,
+    commits_on,
+    make_fake,
+    settings_for,
+    status_comments,
+)
+
+
+class ProcessDied(BaseException):
+    """Stands for the process being killed: not an Exception, so nothing in the bot catches it."""
+
+
+def crash_once(step: Step, *, after_effects: bool):
+    """The real steps, except that `step` dies once, before or after doing its work."""
+    steps = default_steps()
+    real = steps[step]
+    crashed = []
+
+    async def dying(ctx):
+        if not crashed and not after_effects:
+            crashed.append(True)
+            raise ProcessDied
+        outcome = await real(ctx)
+        if not crashed:
+            crashed.append(True)
+            raise ProcessDied
+        return outcome
+
+    steps[step] = dying
+    return steps
+
+
+@pytest.mark.parametrize("after_effects", [False, True], ids=["before-effects", "after-effects"])
+@pytest.mark.parametrize("step", [Step.Initialize, Step.GenerateImplementation, Step.RunTests])
+async def test_a_restarted_app_finishes_the_session_without_duplicates(settings, step, after_effects):
+    fake = make_fake()
+    agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
+    settings = settings_for(fake, settings)
+    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+
+    async with BotHarness(settings, fake, agent, steps=crash_once(step, after_effects=after_effects)) as bot:
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        [session] = await bot.sessions()
+        interactions = await bot.interactions(session.id)
+        assert interactions[-1].step == step.value and interactions[-1].status == "started"
+
+    async with BotHarness(settings, fake, agent) as restarted:
+        await restarted.settle()
+        session = await restarted.session()
+        assert session.status == "waiting_for_checks", session.status_reason
+
+    assert len(commits_on(fake, session.branch)) == 1
+    assert len(fake.calls_to("POST", f"/repos/{REPO}/git/commits")) == 1
+    assert len(fake.repo(REPO).pulls) == 1
+    assert len(status_comments(fake, issue.number)) == 1
+    assert agent.calls == 1, "a commit already made is found by its trailer, not made again"
+
+
+async def test_a_failed_pull_request_call_is_retried_without_a_second_commit(settings):
+    fake = make_fake()
+    agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
+    fake.inject_error("POST", f"/repos/{REPO}/pulls", 502, times=1)
+    async with BotHarness(settings_for(fake, settings), fake, agent) as bot:
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+        outcomes = [(i.step, i.status) for i in await bot.interactions(session.id)]
+    assert ("GenerateImplementation", "failed") in outcomes
+    assert session.status == "waiting_for_checks"
+    assert agent.calls == 1
+    assert len(commits_on(fake, session.branch)) == 1
+    assert len(fake.repo(REPO).pulls) == 1
+
+
+async def test_a_step_failing_every_time_fails_the_session_with_one_status_comment(settings):
+    fake = make_fake()
+    fake.inject_error("POST", f"/repos/{REPO}/pulls", 502, times=10)
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+    assert session.status == "failed"
+    assert "GenerateImplementation failed 3 times" in session.status_reason
+    assert "502" in session.status_reason
+    [comment] = status_comments(fake, issue.number)
+    assert "Failed" in comment.body and "/retry" in comment.body
