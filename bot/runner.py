@@ -104,7 +104,8 @@ class Runner:
         heartbeat = asyncio.create_task(self._keep_lease(session_id))
         try:
             with log_context(session_id=session_id):
-                await self._run_until_waiting(session_id)
+                async with self._connection(session_id):
+                    await self._run_until_waiting(session_id)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -112,6 +113,16 @@ class Runner:
             await store.release_lease(db, session_id, self.owner)
         if await self._has_work(session_id):  # a signal recorded while we held the lease
             self.schedule(session_id)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, session_id: int):  # noqa: ANN202
+        """One HTTP connection pool to GitHub for the whole wake (githubkit opens one per call otherwise)."""
+        session, _ = await self._load(session_id)
+        if session is None or self.context.github is None:
+            yield
+            return
+        async with self.context.github.installation(session.installation_id):
+            yield
 
     async def _wake_after_lease(self, session_id: int) -> None:
         """Try again once the current lease expires: a live holder looks for new work itself when
