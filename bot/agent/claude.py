@@ -1,0 +1,404 @@
+"""The Claude agent: a Messages API tool loop whose only hands are the text editor tool and a
+read-only search, both working on the branch workspace.
+
+The loop runs until the model ends its turn, bounded by the task's turn limit and token budget.
+Whenever it cannot finish (a limit, a refusal, the API unavailable after the SDK's retries) it
+raises `AgentStopped` with the usage and transcript so far; the step then discards the staged
+edits, so a stopped run never commits half its work.
+
+Prompt caching (at most four breakpoints per request):
+
+* the system prompt, which also covers the tools before it (they never change independently,
+  so a breakpoint of their own would only use up a slot);
+* the context block (design, tests, repository rules and instructions): identical for every
+  step of a session, so a fix run reads what the generate run wrote; 1-hour TTL by default,
+  because the CI run between two steps often takes longer than five minutes;
+* the end of the first user message (the step's task);
+* a moving breakpoint on the last block of the conversation, so each turn reads the previous
+  turn's prefix and writes its own.
+
+The first three sit in the same place on every request of a run, so the prefix is
+byte-identical from turn to turn.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import anthropic
+import httpx2
+from githubkit.exception import GitHubException
+
+from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
+from bot.agent import prompts
+from bot.agent.pricing import DEFAULT_PRICING, Pricing, TokenCounts
+from bot.agent.tools import Toolbox, ToolOutcome, tool_definitions
+from bot.github.workspace import Workspace
+from bot.logs import REDACTED, redact
+
+log = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT = httpx2.Timeout(600.0, connect=10.0)
+MAX_RETRIES = 3
+MAX_OUTPUT_TOKENS = 16_000
+MAX_CONSECUTIVE_CUTOFFS = 3
+MAX_SUMMARY_CHARS = 2_000
+MAX_ERROR_MESSAGE_CHARS = 300
+EPHEMERAL: dict[str, Any] = {"type": "ephemeral"}
+BLOCKS_TAKING_CACHE_CONTROL = {"text", "tool_use", "tool_result", "image", "document"}
+CONTINUE_AFTER_CUTOFF = (
+    "Your reply was cut off by the output limit. Continue exactly where you stopped; "
+    "write large files in parts (create with the first part, then `insert` the rest)."
+)
+TRUNCATED_TOOL_CALL = (
+    "Not run: your reply hit the output limit before this tool call was complete. Write large files "
+    "in parts: `create` the file with the first part, then add the rest with `insert`."
+)
+
+
+class ClaudeAgent:
+    """`Agent` backed by Claude. One instance serves many runs; each `implement` call is one run."""
+
+    def __init__(self, settings: Any, *, client: anthropic.AsyncAnthropic | None = None,
+                 pricing: Pricing | None = None, max_output_tokens: int = MAX_OUTPUT_TOKENS,
+                 prefix_ttl: str = "1h") -> None:
+        self.model: str = settings.bot_model
+        self.pricing = pricing or DEFAULT_PRICING
+        self.max_output_tokens = max_output_tokens
+        self.prefix_ttl = prefix_ttl
+        self._settings = settings
+        self._client = client
+        self._owns_client = client is None
+
+    @property
+    def client(self) -> anthropic.AsyncAnthropic:
+        """Created on first use, so constructing the agent needs no event loop and no network."""
+        if self._client is None:
+            self._client = anthropic.AsyncAnthropic(
+                api_key=self._api_key(),
+                base_url=self._settings.anthropic_base_url,  # None: the SDK reads ANTHROPIC_BASE_URL itself
+                timeout=REQUEST_TIMEOUT,
+                max_retries=MAX_RETRIES,
+            )
+        return self._client
+
+    def _api_key(self) -> str | None:
+        key = getattr(self._settings, "anthropic_api_key", None)
+        return key.get_secret_value() if key is not None else None
+
+    async def aclose(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def implement(self, task: AgentTask, workspace: Workspace) -> AgentResult:
+        return await AgentRun(self, task, workspace).execute()
+
+    def system_blocks(self) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": prompts.system_prompt(), "cache_control": self.prefix_marker()}]
+
+    def prefix_marker(self) -> dict[str, Any]:
+        return {**EPHEMERAL, "ttl": self.prefix_ttl} if self.prefix_ttl != "5m" else dict(EPHEMERAL)
+
+
+@dataclass
+class TurnUsage:
+    """What one response cost, in the API's terms."""
+
+    input: int = 0
+    output: int = 0
+    cache_write: int = 0
+    cache_write_1h: int = 0
+    cache_read: int = 0
+
+    @classmethod
+    def of(cls, usage: Any) -> TurnUsage:
+        breakdown = getattr(usage, "cache_creation", None)
+        return cls(
+            input=usage.input_tokens or 0,
+            output=usage.output_tokens or 0,
+            cache_write=usage.cache_creation_input_tokens or 0,
+            cache_write_1h=(getattr(breakdown, "ephemeral_1h_input_tokens", 0) or 0) if breakdown else 0,
+            cache_read=usage.cache_read_input_tokens or 0,
+        )
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.input + self.cache_write + self.cache_read
+
+    def as_dict(self) -> dict[str, int]:
+        return {"input_tokens": self.input, "output_tokens": self.output,
+                "cache_write_tokens": self.cache_write, "cache_read_tokens": self.cache_read}
+
+
+@dataclass
+class AgentRun:
+    agent: ClaudeAgent
+    task: AgentTask
+    workspace: Workspace
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    turns: int = 0
+    last_prompt_tokens: int = 0
+    last_output_tokens: int = 0
+    messages_at_last_request: int = 0
+    cutoffs_in_a_row: int = 0
+
+    def __post_init__(self) -> None:
+        self.toolbox = Toolbox(self.workspace)
+        self.budget = self.task.token_budget - self.task.tokens_used_before
+        self.tools = tool_definitions()
+        self.system = self.agent.system_blocks()
+
+    # ---------------------------------------------------------------- the loop
+
+    async def execute(self) -> AgentResult:
+        self.transcript.append({"type": "request", "model": self.agent.model, "max_tokens": self.agent.max_output_tokens,
+                                "system": self.system[0]["text"], "tools": self.tools})
+        if self.budget <= 0:
+            self.stop(f"token budget exhausted: the session already used {self.task.tokens_used_before:,} of its "
+                      f"token_budget of {self.task.token_budget:,} tokens")
+        self.add_user(await self.first_user_content())
+        while True:
+            self.check_limits()
+            response = await self.request()
+            content = assistant_content(response)
+            self.record_response(response, content)
+            reason = response.stop_reason
+            if reason in ("end_turn", "stop_sequence", None):
+                return self.finish(content)
+            if reason == "tool_use":
+                self.cutoffs_in_a_row = 0
+                await self.answer_tool_calls(content)
+            elif reason == "pause_turn":
+                self.add_assistant(content)
+            elif reason == "max_tokens":
+                await self.continue_after_cutoff(content)
+            elif reason == "refusal":
+                self.stop("Claude declined to continue this task (stop reason: refusal). A maintainer should "
+                          "check the issue, design and tests, then comment `/retry`.")
+            elif reason == "model_context_window_exceeded":
+                self.stop(f"the conversation outgrew the model's context window after {self.turns} turns; "
+                          "split the component or shorten the design and tests, then comment `/retry`")
+            else:
+                self.stop(f"the model stopped for an unexpected reason: {reason}")
+
+    async def first_user_content(self) -> list[dict[str, Any]]:
+        context, task = await prompts.first_user_blocks(self.task, self.workspace)
+        return [{**context, "cache_control": self.agent.prefix_marker()}, {**task, "cache_control": dict(EPHEMERAL)}]
+
+    def check_limits(self) -> None:
+        if self.turns >= self.task.max_turns:
+            self.stop(f"turn limit reached: {self.turns} model turns without finishing "
+                      f"(max_turns: {self.task.max_turns} in .github/component-bot.yml)")
+        used, needed = self.usage_tokens(), self.next_turn_estimate()
+        if self.turns and used + needed > self.budget:
+            self.stop(f"token budget reached: this run used {used:,} tokens and the next turn needs about "
+                      f"{needed:,} more, but only {self.budget:,} were left of the session's "
+                      f"token_budget of {self.task.token_budget:,} (.github/component-bot.yml)")
+
+    def next_turn_estimate(self) -> int:
+        """The next request re-sends the last prompt, the last reply and the new tool results, and
+        its reply is assumed as long as the last one. Bytes/3 overestimates tokens for code and prose."""
+        added = self.messages[self.messages_at_last_request:]
+        added_tokens = len(json.dumps(added, ensure_ascii=False).encode()) // 3
+        return self.last_prompt_tokens + 2 * self.last_output_tokens + added_tokens
+
+    def usage_tokens(self) -> int:
+        return self.usage.total_input + self.usage.output_tokens
+
+    async def request(self) -> Any:
+        self.messages_at_last_request = len(self.messages) + 1  # the reply is counted as output
+        try:
+            return await self.agent.client.messages.create(
+                model=self.agent.model,
+                max_tokens=self.agent.max_output_tokens,
+                system=self.system,
+                tools=self.tools,
+                messages=self.request_messages(),
+            )
+        except anthropic.APIError as exc:
+            reason, retryable = describe_api_error(exc, self.agent)
+            self.stop(reason, retryable=retryable)
+
+    def request_messages(self) -> list[dict[str, Any]]:
+        """The conversation with the moving breakpoint on its last block (the first message keeps its own)."""
+        if len(self.messages) < 2:
+            return self.messages
+        *earlier, last = self.messages
+        blocks = list(last["content"])
+        if blocks and blocks[-1].get("type") in BLOCKS_TAKING_CACHE_CONTROL:
+            blocks[-1] = {**blocks[-1], "cache_control": dict(EPHEMERAL)}
+        return [*earlier, {**last, "content": blocks}]
+
+    async def answer_tool_calls(self, content: list[dict[str, Any]], truncated_id: str | None = None) -> None:
+        self.add_assistant(content)
+        results = []
+        for call in (b for b in content if b.get("type") == "tool_use"):
+            if call["id"] == truncated_id:
+                outcome = ToolOutcome(TRUNCATED_TOOL_CALL, is_error=True)
+            else:
+                outcome = await self.run_tool(call)
+            results.append(tool_result(call["id"], outcome))
+        self.add_user(results)
+
+    async def run_tool(self, call: dict[str, Any]) -> ToolOutcome:
+        try:
+            outcome = await self.toolbox.run(call.get("name", ""), call.get("input"))
+        except GitHubException as exc:
+            self.stop(f"GitHub failed while the agent was using its tools ({type(exc).__name__}); "
+                      "try again later", retryable=True)
+        log.debug("tool %s %s -> %s", call.get("name"), (call.get("input") or {}).get("command", ""),
+                  "error" if outcome.is_error else "ok")
+        return outcome
+
+    async def continue_after_cutoff(self, content: list[dict[str, Any]]) -> None:
+        """Output limit hit: a tool call at the very end is incomplete, so it is answered with an error
+        instead of being run; otherwise the model is asked to go on. Bounded, so it cannot loop."""
+        self.cutoffs_in_a_row += 1
+        if self.cutoffs_in_a_row > MAX_CONSECUTIVE_CUTOFFS:
+            self.stop(f"the model's replies hit the output limit ({self.agent.max_output_tokens:,} tokens) "
+                      f"{self.cutoffs_in_a_row} times in a row")
+        if any(b.get("type") == "tool_use" for b in content):
+            last = content[-1]
+            await self.answer_tool_calls(content, truncated_id=last["id"] if last.get("type") == "tool_use" else None)
+            return
+        if content:
+            self.add_assistant(content)
+            self.add_user([{"type": "text", "text": CONTINUE_AFTER_CUTOFF}])
+
+    # ---------------------------------------------------------------- bookkeeping
+
+    def add_assistant(self, content: list[dict[str, Any]]) -> None:
+        """A reply to a paused turn continues that turn: its blocks join the same assistant message."""
+        if self.messages and self.messages[-1]["role"] == "assistant":
+            self.messages[-1] = {"role": "assistant", "content": [*self.messages[-1]["content"], *content]}
+        else:
+            self.messages.append({"role": "assistant", "content": content})
+
+    def add_user(self, content: list[dict[str, Any]]) -> None:
+        self.messages.append({"role": "user", "content": content})
+        self.transcript.append({"type": "message", "role": "user", "content": without_cache_control(content)})
+
+    def record_response(self, response: Any, content: list[dict[str, Any]]) -> None:
+        self.turns += 1
+        turn = TurnUsage.of(response.usage)
+        cost = self.agent.pricing.cost(self.agent.model, TokenCounts(
+            input=turn.input, output=turn.output, cache_write_5m=turn.cache_write - turn.cache_write_1h,
+            cache_write_1h=turn.cache_write_1h, cache_read=turn.cache_read))
+        self.usage = self.usage + Usage(turn.input, turn.output, turn.cache_write, turn.cache_read, cost)
+        self.last_prompt_tokens, self.last_output_tokens = turn.prompt_tokens, turn.output
+        self.transcript.append({
+            "type": "response", "turn": self.turns, "role": "assistant", "content": content,
+            "stop_reason": response.stop_reason, "usage": turn.as_dict(), "cost_usd": cost,
+        })
+        log.info("agent turn %d: %s, %d in (%d cached) / %d out", self.turns, response.stop_reason,
+                 turn.prompt_tokens, turn.cache_read, turn.output)
+
+    def finish(self, content: list[dict[str, Any]]) -> AgentResult:
+        text = final_text(content) or self.last_text()
+        summary = summarize(text, sorted(self.workspace.changes))
+        reply = (text or summary) if self.task.kind == "revise" else None
+        return AgentResult(summary=summary, usage=self.usage, reply=reply, transcript=self.safe_transcript())
+
+    def last_text(self) -> str:
+        for entry in reversed(self.transcript):
+            if entry.get("type") == "response" and final_text(entry["content"]):
+                return final_text(entry["content"])
+        return ""
+
+    def stop(self, reason: str, *, retryable: bool = False) -> None:
+        reason = self.scrub(reason)
+        self.transcript.append({"type": "stop", "reason": reason, "retryable": retryable})
+        log.warning("agent stopped after %d turns: %s", self.turns, reason)
+        raise AgentStopped(reason, retryable=retryable, usage=self.usage, transcript=self.safe_transcript())
+
+    def safe_transcript(self) -> list[dict[str, Any]]:
+        """The transcript as plain JSON data, with every known secret (the API key first) removed."""
+        return json.loads(self.scrub(json.dumps(self.transcript, ensure_ascii=False, default=str)))
+
+    def scrub(self, text: str) -> str:
+        key = self.agent._api_key()
+        if key:
+            text = text.replace(key, REDACTED)
+        return redact(text)
+
+
+# -------------------------------------------------------------------- helpers
+
+
+def assistant_content(response: Any) -> list[dict[str, Any]]:
+    """The response's blocks as request params, so they go back to the API (and into the
+    transcript) as plain, stable JSON."""
+    blocks = []
+    for block in response.content:
+        if block.type == "text":
+            blocks.append({"type": "text", "text": block.text})
+        elif block.type == "tool_use":
+            blocks.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
+        else:
+            blocks.append(block.model_dump(mode="json", exclude_none=True))
+    return blocks
+
+
+def tool_result(tool_use_id: str, outcome: ToolOutcome) -> dict[str, Any]:
+    result: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": outcome.text or "(empty)"}
+    if outcome.is_error:
+        result["is_error"] = True
+    return result
+
+
+def without_cache_control(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in block.items() if k != "cache_control"} for block in content]
+
+
+def final_text(content: list[dict[str, Any]]) -> str:
+    return "\n\n".join(b["text"].strip() for b in content if b.get("type") == "text" and b["text"].strip())
+
+
+def summarize(text: str, changed: list[str]) -> str:
+    """The model's closing words, trimmed; or, when it said nothing, the list of changed files."""
+    if text:
+        return prompts.cut(text, MAX_SUMMARY_CHARS)[0].strip()
+    if changed:
+        return "Changed " + ", ".join(changed[:20]) + (f" and {len(changed) - 20} more" if len(changed) > 20 else "")
+    return "No files changed."
+
+
+def describe_api_error(exc: anthropic.APIError, agent: ClaudeAgent) -> tuple[str, bool]:
+    """A reason people can act on, and whether retrying the step later may help. The API key never
+    appears: only the status and the API's own error message are used, and they are scrubbed."""
+    attempts = f"after {agent.client.max_retries + 1} attempts"
+    if isinstance(exc, anthropic.APITimeoutError):
+        return f"the Anthropic API timed out {attempts}; try again later", True
+    if isinstance(exc, anthropic.APIConnectionError):
+        return f"could not reach the Anthropic API {attempts}; try again later", True
+    if not isinstance(exc, anthropic.APIStatusError):
+        return f"the Anthropic API call failed ({type(exc).__name__})", False
+    status, detail = exc.status_code, api_error_message(exc)
+    if isinstance(exc, anthropic.OverloadedError) or status == 529:
+        return f"the Anthropic API is overloaded (HTTP 529) {attempts}; try again later", True
+    if isinstance(exc, anthropic.RateLimitError):
+        return f"the Anthropic API rate limit was hit (HTTP 429) {attempts}; try again later", True
+    if isinstance(exc, anthropic.InternalServerError) or status >= 500 or status in (408, 409):
+        return f"the Anthropic API failed (HTTP {status}) {attempts}: {detail}; try again later", True
+    if isinstance(exc, anthropic.AuthenticationError):
+        return f"the Anthropic API rejected the API key (HTTP 401: {detail}); the operator must check " \
+               "ANTHROPIC_API_KEY", False
+    if isinstance(exc, anthropic.PermissionDeniedError):
+        return f"the Anthropic API key may not use this (HTTP 403: {detail}); the operator must check " \
+               "the key's permissions and BOT_MODEL", False
+    if isinstance(exc, anthropic.NotFoundError):
+        return f"the Anthropic API does not know this (HTTP 404: {detail}); check BOT_MODEL ({agent.model})", False
+    return f"the Anthropic API rejected the request (HTTP {status}: {detail})", False
+
+
+def api_error_message(exc: anthropic.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else body
+    message = str(error.get("message") or "no details")
+    return message[:MAX_ERROR_MESSAGE_CHARS]

@@ -1,0 +1,146 @@
+"""The prompts, laid out for prompt caching.
+
+A request is read by the cache as one prefix: tools, then system, then messages. So the parts
+come in order of how long they stay the same:
+
+1. the system prompt: identical for every task, repository and step (no dates, no names);
+2. the *context* block, first block of the first user message: the component, the design and
+   the test file's contents, the repository's rules and instructions. It is the same for every
+   step of a session (generate, fix, fix, revise…), so one step's run reads what the previous
+   step's run wrote;
+3. the *task* block: what this step asks (the issue, the failure report, the review), and the
+   branch's file list, which changes after each commit.
+
+Everything written by people outside the maintainers goes in `untrusted_block`s.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from bot.agent import AgentTask
+from bot.agent.untrusted import strip_invisible, untrusted_block
+from bot.github.workspace import Workspace
+from bot.templating import render
+
+MAX_TREE_PATHS = 400
+MAX_INLINE_FILE_CHARS = 60_000
+MAX_FAILURE_REPORT_CHARS = 30_000
+MAX_DIFF_CHARS = 40_000
+MAX_INSTRUCTIONS_CHARS = 20_000
+TASK_TEMPLATES = {"implement": "prompts/implement.md.j2", "fix": "prompts/fix.md.j2", "revise": "prompts/revise.md.j2"}
+
+
+@cache
+def system_prompt() -> str:
+    return render("prompts/system.md.j2").strip()
+
+
+def cut(text: str, limit: int) -> tuple[str, bool]:
+    """`text` up to `limit` characters, ending at a line break where possible; and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    head = text[:limit]
+    return head[: head.rfind("\n")] if "\n" in head else head, True
+
+
+async def context_text(task: AgentTask, workspace: Workspace) -> str:
+    design, design_cut = await inline_file(workspace, task.design_path)
+    tests, tests_cut = await inline_file(workspace, task.test_path)
+    instructions = {
+        strip_invisible(path): strip_invisible(cut(text, MAX_INSTRUCTIONS_CHARS)[0]).strip()
+        for path, text in sorted(task.instructions.items())
+        if text and text.strip()
+    }
+    return render(
+        "prompts/context.md.j2",
+        component_name=strip_invisible(task.component_name),
+        design_path=task.design_path,
+        design_text=design,
+        design_truncated=design_cut,
+        test_path=task.test_path,
+        test_text=tests,
+        test_truncated=tests_cut,
+        rules=[strip_invisible(rule).strip() for rule in task.rules if rule.strip()],
+        instructions=instructions,
+    ).strip()
+
+
+async def inline_file(workspace: Workspace, path: str) -> tuple[str | None, bool]:
+    text = await workspace.read_if_exists(path)
+    if text is None:
+        return None, False
+    shown, was_cut = cut(text, MAX_INLINE_FILE_CHARS)
+    return shown.rstrip("\n"), was_cut
+
+
+def task_text(task: AgentTask, workspace: Workspace) -> str:
+    template = TASK_TEMPLATES.get(task.kind)
+    if template is None:
+        raise ValueError(f"unknown task kind {task.kind!r}")
+    values = {
+        "component_name": strip_invisible(task.component_name),
+        "design_path": task.design_path,
+        "test_path": task.test_path,
+        **tree_values(workspace),
+        **TASK_VALUES[task.kind](task),
+    }
+    return render(template, **values).strip()
+
+
+def tree_values(workspace: Workspace) -> dict[str, Any]:
+    paths = workspace.paths()
+    return {"tree": [strip_invisible(p) for p in paths[:MAX_TREE_PATHS]], "tree_total": len(paths)}
+
+
+def implement_values(task: AgentTask) -> dict[str, Any]:
+    issue = f"Title: {task.issue_title}\n\n{task.issue_body}" if task.issue_title else task.issue_body
+    return {"issue_number": task.issue_number, "issue": untrusted_block(f"issue #{task.issue_number}", issue)}
+
+
+def fix_values(task: AgentTask) -> dict[str, Any]:
+    report, _ = cut(task.failure_report, MAX_FAILURE_REPORT_CHARS)
+    return {
+        "attempt": task.attempt,
+        "max_attempts": task.max_attempts,
+        "failure_report": untrusted_block("CI test report", report or "(no failure details were found)"),
+        "diff": diff_block(task.diff),
+    }
+
+
+def revise_values(task: AgentTask) -> dict[str, Any]:
+    return {"conversation": [conversation_block(entry) for entry in task.conversation], "diff": diff_block(task.diff)}
+
+
+TASK_VALUES = {"implement": implement_values, "fix": fix_values, "revise": revise_values}
+
+
+def diff_block(diff: str) -> str:
+    if not diff.strip():
+        return ""
+    shown, was_cut = cut(diff, MAX_DIFF_CHARS)
+    if was_cut:
+        shown += "\n[... diff truncated; view the files for the rest]"
+    return untrusted_block("diff of the branch", shown)
+
+
+def conversation_block(entry: dict[str, Any]) -> str:
+    """One comment or review, fenced as data; a review comment carries its file, line and diff hunk."""
+    author = str(entry.get("author") or "someone")
+    kind = str(entry.get("kind") or "comment").replace("_", " ")
+    source = f"{kind} by @{author}"
+    if entry.get("path"):
+        source += f" on {entry['path']}" + (f" line {entry['line']}" if entry.get("line") else "")
+    text = str(entry.get("body") or "")
+    if entry.get("diff_hunk"):
+        text = f"{text}\n\nThe code this comment refers to:\n{entry['diff_hunk']}"
+    return untrusted_block(source, text)
+
+
+async def first_user_blocks(task: AgentTask, workspace: Workspace) -> list[dict[str, Any]]:
+    """The run's first user message: [context, task], both breakpoints (see `claude.py`)."""
+    return [
+        {"type": "text", "text": await context_text(task, workspace)},
+        {"type": "text", "text": task_text(task, workspace)},
+    ]
