@@ -15,6 +15,8 @@ from bot.permissions import can_write, sent_by_bot
 from bot.routing import Event, Router
 from bot.sessions import store
 from bot.sessions.models import Session, SessionStatus
+from bot.status import post_once
+from bot.timeline import render_timeline
 from bot.triggers import acknowledge, scope_of
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,16 @@ async def on_comment(event: Event, context: Context) -> None:
     elif command == "retry":
         await retry(context, session, login)
     elif command == "status":
-        context.runner.schedule(session.id)  # republishes the status comment
+        await reply_status(context, gh, session, issue["number"], comment["id"])
+
+
+async def reply_status(context: Context, gh, session: Session, number: int, comment_id: int) -> None:  # noqa: ANN001
+    """The session's timeline, answered where `/status` was asked (once per asking comment)."""
+    async with context.db() as s:
+        interactions = await store.interactions_of(s, session.id)
+    marker = f"<!-- component-bot:reply to=comment-{comment_id} -->"
+    await post_once(gh, session.owner, session.repo, number, marker,
+                    f"{marker}\n{render_timeline(session, interactions)}")
 
 
 async def retry(context: Context, session: Session, login: str | None) -> None:

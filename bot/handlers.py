@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bot import commands, installations, triggers
+from bot import commands, conversation, installations, triggers
+from bot.checks import events as check_events
 from bot.routing import Router
 
 
 def build_router() -> Router:
-    return Router(installations.router, triggers.router, commands.router)
+    return Router(installations.router, triggers.router, commands.router, conversation.router,
+                  check_events.router)

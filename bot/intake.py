@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from bot.context import Context
 from bot.logs import log_context, redact
+from bot.metrics import record_delivery, record_error
 from bot.routing import Event, Router
 from bot.sessions.deliveries import finish_delivery, get_delivery, pending_delivery_ids
 from bot.sessions.models import DeliveryOutcome
@@ -67,12 +68,14 @@ class Intake:
             outcome, error = await self._dispatch(event)
             async with self.context.db() as db, db.begin():
                 await finish_delivery(db, delivery_id, outcome, error, model_error)
+            record_delivery(delivery.event, outcome.value)
 
     async def _dispatch(self, event: Event) -> tuple[DeliveryOutcome, str | None]:
         try:
             handled = await self.router.dispatch(event, self.context)
         except Exception as exc:  # noqa: BLE001 - a handler's failure is recorded, never raised to GitHub
             log.exception("handler failed for %s", event.key)
+            record_error("intake")
             return DeliveryOutcome.failed, redact(f"{type(exc).__name__}: {exc}")[:2000]
         if not handled:
             log.debug("no handler for %s", event.key)

@@ -32,6 +32,7 @@ class Signal(str, enum.Enum):
     merged = "merged"              # the PR was merged
     closed = "closed"              # the PR was closed without merging
     human_push = "human_push"      # someone else pushed to the bot's branch
+    merge = "merge"                # /merge, or an approving review when the policy merges on approval
 
 
 def steps() -> tuple[Step, ...]:
@@ -100,6 +101,7 @@ class _State:
     checks_changed: bool = False            # a checks signal since the last RunTests finished
     human_pushed: bool = False
     instructions: int = 0                   # instructions not yet taken by a Revise
+    merge_requested: bool = False           # a merge signal since the last Finalize started
     retry: bool = False
     terminal: SessionComplete | None = None
 
@@ -145,6 +147,8 @@ def _apply_start(state: _State, record: Record, step: Step) -> str | None:
         return f"{record.step} started, but the next step was {_describe(expected)}"
     if step == Step.Revise:
         state.instructions = 0
+    if step == Step.Finalize:
+        state.merge_requested = False
     if step == Step.RunTests:
         state.checks_changed = False  # signals from now on arrived after the checks were read
     if step == Step.RunTests or step in WRITING_STEPS:
@@ -197,6 +201,8 @@ def _apply_signal(state: _State, record: Record) -> str | None:
         state.human_pushed = True
     elif signal == Signal.instruction:
         state.instructions += 1
+    elif signal == Signal.merge:
+        state.merge_requested = True
     elif signal == Signal.retry:
         state.retry = True
         state.fix_iterations, state.failing_signatures = 0, []
@@ -255,7 +261,7 @@ def _after_success(state: _State, step: Step, result: Mapping[str, Any]) -> Deci
     if step == Step.Finalize:
         if result.get("merged"):
             return SessionComplete("completed", "merged")
-        if state.retry:
+        if state.retry or state.merge_requested:
             return Step.Finalize
         return Waiting(str(result.get("waiting_for") or "waiting for a maintainer's review"), "awaiting_review")
     raise AssertionError(step)  # pragma: no cover - every Step is handled above

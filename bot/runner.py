@@ -20,36 +20,57 @@ from typing import Any
 import httpx
 from githubkit.exception import GraphQLFailed, RequestFailed, RequestTimeout
 
+from bot import metrics
 from bot.agent import Usage
 from bot.config import RepoConfig
 from bot.context import Context
+from bot.github.checkrun import complete_superseded, publish_check_run
+from bot.github.labels import set_state_label
 from bot.github.workspace import BranchMoved
 from bot.logs import log_context, redact
 from bot.orchestrator import Limits, Record, SessionComplete, Step, Waiting, next_step
 from bot.sessions import store
 from bot.sessions.models import Interaction, Session, SessionStatus, utcnow
-from bot.status import publish_status, render_status
+from bot.status import (
+    attention_marker,
+    post_once,
+    publish_status,
+    render_attention,
+    render_status,
+    status_comment_url,
+    status_headline,
+)
 from bot.steps import StepContext, StepFailure, StepOutcome, StepRunner
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+STATE_LABEL = {
+    SessionStatus.running.value: "component:in-progress",
+    SessionStatus.waiting_for_checks.value: "component:in-progress",
+    SessionStatus.needs_human.value: "component:needs-human",
+    SessionStatus.awaiting_review.value: "component:ready",
+    SessionStatus.completed.value: "component:implemented",
+}
 
 
 def default_steps() -> dict[Step, StepRunner]:
-    from bot.steps import generate, initialize, run_tests
+    from bot.steps import finalize, fix, generate, initialize, revise, run_tests
 
-    return {Step.Initialize: initialize.run, Step.GenerateImplementation: generate.run, Step.RunTests: run_tests.run}
+    return {Step.Initialize: initialize.run, Step.GenerateImplementation: generate.run, Step.RunTests: run_tests.run,
+            Step.FixTestFailures: fix.run, Step.Finalize: finalize.run, Step.Revise: revise.run}
 
 
 class Runner:
     def __init__(self, context: Context, steps: Mapping[Step, StepRunner] | None = None, *,
                  retry_delay: Callable[[int], float] = lambda attempt: min(2.0 ** attempt, 60.0),
-                 now: Callable[[], datetime] = utcnow) -> None:
+                 now: Callable[[], datetime] = utcnow, sweep_every: float = 60.0) -> None:
         self.context = context
         self.steps = dict(steps or default_steps())
         self.retry_delay = retry_delay
         self.now = now
+        self.sweep_every = sweep_every  # seconds between looks for signals recorded by other processes
+        self._sweeper: asyncio.Task[None] | None = None
         self.owner = f"runner-{uuid.uuid4().hex[:12]}"
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred: set[int] = set()
@@ -75,11 +96,45 @@ class Runner:
             self.schedule(session_id)
         return len(session_ids)
 
+    async def sweep(self) -> int:
+        """Wake every unfinished session whose last interaction is a signal it has not acted on
+        (one recorded by another process: `component-bot sessions retry|cancel`); returns how many."""
+        async with self.context.db() as s:
+            session_ids = await store.unfinished_session_ids(s)
+        woken = 0
+        for session_id in session_ids:
+            session, interactions = await self._load(session_id)
+            if session is not None and not lease_is_live(session) and signal_pending(session, interactions):
+                self.schedule(session_id)
+                woken += 1
+        return woken
+
+    def start_sweeping(self) -> None:
+        """Run `sweep` every `sweep_every` seconds until `close` (0 turns it off)."""
+        if self._sweeper is None and self.sweep_every > 0:
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="runner:sweep")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_every)
+            try:
+                woken = await self.sweep()
+            except Exception:  # noqa: BLE001 - the next sweep tries again
+                log.exception("sweeping for pending signals failed")
+                metrics.record_error("runner")
+                continue
+            if woken:
+                log.info("woke %d session(s) with a pending signal", woken)
+
     async def drain(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -94,14 +149,16 @@ class Runner:
             await self.wake(session_id)
         except Exception:  # noqa: BLE001 - a background wake must never die silently
             log.exception("waking session %s failed", session_id)
+            metrics.record_error("runner")
 
     async def wake(self, session_id: int) -> None:
         db = self.context.db
-        if not await store.claim_lease(db, session_id, self.owner, LEASE):
+        lease = f"{self.owner}:{uuid.uuid4().hex[:8]}"  # one per wake: concurrent wakes in one process exclude each other too
+        if not await store.claim_lease(db, session_id, lease, LEASE):
             log.debug("session %s is being run elsewhere", session_id)
             await self._wake_after_lease(session_id)
             return
-        heartbeat = asyncio.create_task(self._keep_lease(session_id))
+        heartbeat = asyncio.create_task(self._keep_lease(session_id, lease))
         try:
             with log_context(session_id=session_id):
                 async with self._connection(session_id):
@@ -110,7 +167,7 @@ class Runner:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-            await store.release_lease(db, session_id, self.owner)
+            await store.release_lease(db, session_id, lease)
         if await self._has_work(session_id):  # a signal recorded while we held the lease
             self.schedule(session_id)
 
@@ -121,24 +178,27 @@ class Runner:
         if session is None or self.context.github is None:
             yield
             return
-        async with self.context.github.installation(session.installation_id):
-            yield
+        with log_context(installation_id=session.installation_id, repository=session.repository_full_name):
+            async with self.context.github.installation(session.installation_id):
+                yield
 
     async def _wake_after_lease(self, session_id: int) -> None:
-        """Try again once the current lease expires: a live holder looks for new work itself when
-        it lets go, but a lease left by a dead worker would otherwise block the session."""
+        """Try again once another process's lease expires: a live holder looks for new work itself
+        when it lets go, but a lease left by a dead worker would otherwise block the session."""
         if session_id in self._deferred:
             return
         async with self.context.db() as s:
-            until = await store.lease_expiry(s, session_id)
+            holder, until = await store.lease_of(s, session_id)
+        if holder is not None and holder.startswith(f"{self.owner}:"):
+            return  # held by a wake of this process, which re-checks for work when it releases
         if until is not None:
             self._deferred.add(session_id)
             self.schedule(session_id, delay=max(0.0, (until - utcnow()).total_seconds()) + 1)
 
-    async def _keep_lease(self, session_id: int) -> None:
+    async def _keep_lease(self, session_id: int, lease: str) -> None:
         while True:
             await asyncio.sleep(LEASE.total_seconds() / 3)
-            await store.renew_lease(self.context.db, session_id, self.owner, LEASE)
+            await store.renew_lease(self.context.db, session_id, lease, LEASE)
 
     async def _has_work(self, session_id: int) -> bool:
         session, interactions = await self._load(session_id)
@@ -177,10 +237,9 @@ class Runner:
             log.info("running %s (attempt %d)", step.value, attempt)
             await store.append_interaction(self.context.db, session.id, step.value, "started", attempt=attempt,
                                            input={"head_sha": session.head_sha})
-            if session.status != SessionStatus.running.value:
-                await store.update_session(self.context.db, session.id, status=SessionStatus.running.value,
-                                           status_reason=None)
-                session.status = SessionStatus.running.value
+            if session.status != SessionStatus.running.value or not interactions:
+                await self._save(session, {"status": SessionStatus.running.value, "status_reason": None})
+                await self._label(session, SessionStatus.running.value)
             await self._publish(session, interactions, current=step.value)
             try:
                 outcome = await self._execute(session, interactions, step, attempt)
@@ -190,6 +249,7 @@ class Runner:
                 kind, reason = classify(exc)
                 expected = isinstance(exc, (RequestFailed, RequestTimeout, GraphQLFailed, BranchMoved, httpx.HTTPError))
                 log.warning("%s attempt %d failed: %s", step.value, attempt, reason, exc_info=not expected)
+                metrics.record_error("step")
                 await self._record_failure(session, step, attempt, kind, reason, {})
             else:
                 await self._record_success(session, step, attempt, outcome)
@@ -213,7 +273,8 @@ class Runner:
             save=lambda **values: self._save(session, values),
             now=self.now,
         )
-        return await runner(ctx)
+        with metrics.step_timer(step.value):
+            return await runner(ctx)
 
     async def _save(self, session: Session, values: dict[str, Any]) -> None:
         await store.update_session(self.context.db, session.id, **values)
@@ -226,24 +287,33 @@ class Runner:
             self.context.db, session.id, step.value, "succeeded", attempt=attempt, result=outcome.result,
             commit_sha=outcome.commit_sha, transcript=compress_transcript(outcome.transcript), **usage_columns(usage),
         )
-        updates = dict(outcome.session_updates)
-        updates.update(
-            input_tokens=session.input_tokens + usage.input_tokens,
-            output_tokens=session.output_tokens + usage.output_tokens,
-            cache_write_tokens=session.cache_write_tokens + usage.cache_write_tokens,
-            cache_read_tokens=session.cache_read_tokens + usage.cache_read_tokens,
-            cost_usd=round(session.cost_usd + usage.cost_usd, 6),
-        )
+        metrics.record_step_usage(usage)
+        updates = {**outcome.session_updates, **session_totals(session, usage)}
+        old_head, new_head = session.head_sha, updates.get("head_sha")
+        if old_head and new_head and new_head != old_head and step != Step.Initialize:
+            await self._complete_superseded(session, old_head, new_head)
         if step == Step.FixTestFailures:
             updates["fix_iterations"] = session.fix_iterations + 1
         await self._save(session, updates)
         log.info("%s succeeded%s", step.value, f" with commit {outcome.commit_sha[:7]}" if outcome.commit_sha else "")
 
+    async def _complete_superseded(self, session: Session, old_head: str, new_head: str) -> None:
+        gh = self.context.github.installation(session.installation_id)
+        try:
+            await complete_superseded(gh, session, old_head, new_head, app_id=self.context.settings.app_id)
+        except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
+            log.warning("could not complete the previous check run: %s", classify(exc)[1])
+
     async def _record_failure(self, session: Session, step: Step, attempt: int, kind: str, reason: str,
                               result: dict[str, Any]) -> None:
         reason = redact(reason)
+        usage = Usage(**result.pop("usage", {}))
         await store.append_interaction(self.context.db, session.id, step.value, "failed", attempt=attempt,
-                                       result={**result, "kind": kind, "reason": reason}, error=reason)
+                                       result={**result, "kind": kind, "reason": reason}, error=reason,
+                                       **usage_columns(usage))
+        if usage != Usage():
+            metrics.record_step_usage(usage)
+            await self._save(session, session_totals(session, usage))
         log.warning("%s failed (%s): %s", step.value, kind, reason.splitlines()[0] if reason else "")
 
     # ----- settling
@@ -256,10 +326,37 @@ class Runner:
         else:
             status, reason = SessionStatus.failed.value, f"invalid session record at #{decision.seq}: {decision.reason}"
             log.error("session %s: %s", session.id, reason)
-        if (session.status, session.status_reason) != (status, reason):
+        changed = (session.status, session.status_reason) != (status, reason)
+        if changed:
             await self._save(session, {"status": status, "status_reason": reason})
             log.info("session is now %s: %s", status, reason)
         await self._publish(session, interactions, current=None)
+        if changed:
+            await self._label(session, status)
+        if changed and status in {SessionStatus.needs_human.value, SessionStatus.failed.value} and session.pr_number:
+            await self._ask_for_attention(session, interactions, status, reason)
+
+    async def _label(self, session: Session, status: str) -> None:
+        """The issue's state label follows the session; a failure to set it never stops the session."""
+        gh = self.context.github.installation(session.installation_id)
+        try:
+            issue = (await gh.rest.issues.async_get(session.owner, session.repo, session.issue_number)).json()
+            current = [label["name"] for label in issue.get("labels") or []]
+            await set_state_label(gh, session.owner, session.repo, session.issue_number, STATE_LABEL.get(status),
+                                  current)
+        except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
+            log.warning("could not set the issue's state label: %s", classify(exc)[1])
+
+    async def _ask_for_attention(self, session: Session, interactions: list[Interaction], status: str,
+                                 reason: str) -> None:
+        """A new comment on the PR (editing the status comment notifies nobody); once per stop."""
+        gh = self.context.github.installation(session.installation_id)
+        body = render_attention(session, interactions, status, reason)
+        marker = attention_marker(session.id, interactions[-1].seq if interactions else 0)
+        try:
+            await post_once(gh, session.owner, session.repo, session.pr_number, marker, body)
+        except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
+            log.warning("could not comment on the pull request: %s", classify(exc)[1])
 
     async def _publish(self, session: Session, interactions: list[Interaction], current: str | None) -> None:
         """Update the status comment; a failure to do so never stops the session."""
@@ -274,6 +371,25 @@ class Runner:
             return
         if comment_id != session.status_comment_id:
             await self._save(session, {"status_comment_id": comment_id})
+        try:
+            await publish_check_run(gh, session, interactions, app_id=self.context.settings.app_id,
+                                    details_url=status_comment_url(session, self.context.settings.html_url),
+                                    headline=status_headline(session, current))
+        except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
+            log.warning("could not update the component-bot check run: %s", classify(exc)[1])
+
+
+def lease_is_live(session: Session) -> bool:
+    return session.lease_owner is not None and session.lease_until is not None and session.lease_until > utcnow()
+
+
+def signal_pending(session: Session, interactions: list[Interaction]) -> bool:
+    """The last interaction is a signal, and acting on it would change something: run a step, or
+    move the session to another status (a /stop, a merge…)."""
+    if not interactions or interactions[-1].status != "received":
+        return False
+    decision = decide(interactions)
+    return isinstance(decision, Step) or getattr(decision, "status", None) != session.status
 
 
 def decide(interactions: list[Interaction]):  # noqa: ANN201 - a Decision
@@ -333,6 +449,16 @@ def usage_columns(usage: Usage) -> dict[str, Any]:
     return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
             "cache_write_tokens": usage.cache_write_tokens, "cache_read_tokens": usage.cache_read_tokens,
             "cost_usd": usage.cost_usd}
+
+
+def session_totals(session: Session, usage: Usage) -> dict[str, Any]:
+    return {
+        "input_tokens": session.input_tokens + usage.input_tokens,
+        "output_tokens": session.output_tokens + usage.output_tokens,
+        "cache_write_tokens": session.cache_write_tokens + usage.cache_write_tokens,
+        "cache_read_tokens": session.cache_read_tokens + usage.cache_read_tokens,
+        "cost_usd": round(session.cost_usd + usage.cost_usd, 6),
+    }
 
 
 def compress_transcript(transcript: list[dict[str, Any]]) -> bytes | None:

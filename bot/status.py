@@ -36,10 +36,22 @@ def status_marker(session_id: int) -> str:
     return f"<!-- component-bot:status session={session_id} -->"
 
 
+def status_headline(session: Session, current: str | None) -> str:
+    status = SessionStatus(session.status)
+    return HEADLINES[status] + (f": {current}" if current and status == SessionStatus.running else "")
+
+
+def status_comment_url(session: Session, html_base: str) -> str | None:
+    if session.status_comment_id is None:
+        return None
+    return (f"{html_base}/{session.repository_full_name}/issues/{session.issue_number}"
+            f"#issuecomment-{session.status_comment_id}")
+
+
 def render_status(session: Session, interactions: Sequence[Interaction], *, max_fix_iterations: int,
                   html_base: str, current: str | None = None) -> str:
     status = SessionStatus(session.status)
-    headline = HEADLINES[status] + (f": {current}" if current and status == SessionStatus.running else "")
+    headline = status_headline(session, current)
     return render(
         "comments/status.md.j2",
         marker=status_marker(session.id),
@@ -107,3 +119,35 @@ async def publish_status(gh: GitHub, session: Session, body: str) -> int:
         return comment_id
     created = await gh.rest.issues.async_create_comment(session.owner, session.repo, session.issue_number, body=body)
     return created.json()["id"]
+
+
+def attention_marker(session_id: int, seq: int) -> str:
+    return f"<!-- component-bot:attention session={session_id} at={seq} -->"
+
+
+def render_attention(session: Session, interactions: Sequence[Interaction], status: str, reason: str) -> str:
+    """The comment that tells people a session stopped or needs them: what fails, what was tried."""
+    tests = next((i.result or {} for i in reversed(interactions)
+                  if i.step == Step.RunTests.value and i.status == "succeeded"), {})
+    still_failing = (tests.get("failing_tests") or tests.get("failed_checks") or []) if tests.get("state") == "failed" \
+        else []
+    tried = [f"fix attempt {(i.result or {}).get('attempt', n)}: commit {i.commit_sha[:7]}"
+             + (f" (changed {', '.join((i.result or {}).get('files') or [])})" if (i.result or {}).get("files") else "")
+             for n, i in enumerate((i for i in interactions if i.step == Step.FixTestFailures.value
+                                    and i.status == "succeeded" and i.commit_sha), start=1)]
+    return render(
+        "comments/attention.md.j2",
+        marker=attention_marker(session.id, interactions[-1].seq if interactions else 0),
+        status=status, reason=reason, still_failing=still_failing[:30],
+        pre_existing=tests.get("pre_existing") or [], tried=tried,
+        help=HELP.get(SessionStatus(status), ""),
+    )
+
+
+async def post_once(gh: GitHub, owner: str, repo: str, number: int, marker: str, body: str) -> None:
+    """Post `body` on the issue or PR unless a comment with `marker` is already there."""
+    async for comment in gh.rest.paginate(gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
+                                          owner=owner, repo=repo, issue_number=number, per_page=100):
+        if marker in (comment.get("body") or ""):
+            return
+    await gh.rest.issues.async_create_comment(owner, repo, number, body=body)

@@ -33,6 +33,23 @@ def private_key_pem() -> str:
     ).decode()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_credential_in_any_log_line(private_key_pem: str):
+    """Every log record of the whole run, formatted as our JSON logs, is checked for the test
+    private keys, the webhook secrets, installation tokens and Anthropic keys (tests/ops/logscan.py)."""
+    from tests.fakes import github as fake_github
+    from tests.ops.logscan import LogScanner
+
+    scanner = LogScanner()
+    scanner.add_private_key("the test private key", private_key_pem)
+    scanner.add_private_key("the fake GitHub App's private key", fake_github._key_pair()[0])
+    scanner.add_secret("the test webhook secret", WEBHOOK_SECRET)
+    scanner.add_secret("the fake GitHub's webhook secret", fake_github.WEBHOOK_SECRET)
+    with scanner.installed():
+        yield scanner
+    scanner.assert_clean()
+
+
 @pytest.fixture(scope="session")
 def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate once per run: a SQLite template file, or the PostgreSQL test database itself."""

@@ -100,12 +100,13 @@ def test_secrets_do_not_appear_in_repr(private_key_pem):
         assert "PRIVATE KEY" not in text
 
 
+# With none of them set, `serve` starts in setup mode instead (tests/web/test_setup.py).
 @pytest.mark.parametrize(("missing", "env"), [
-    ("APP_ID", {}),
+    ("APP_ID", {"WEBHOOK_SECRET": "s"}),
     ("PRIVATE_KEY", {"APP_ID": "5"}),
     ("WEBHOOK_SECRET", {"APP_ID": "5", "PRIVATE_KEY": "pem"}),
 ])
-def test_serve_without_app_credentials_is_a_one_line_error(monkeypatch, capsys, private_key_pem, missing, env):
+def test_serve_with_partial_app_credentials_is_a_one_line_error(monkeypatch, capsys, private_key_pem, missing, env):
     for name, value in env.items():
         monkeypatch.setenv(name, private_key_pem if value == "pem" else value)
     assert main(["serve"]) == 2

@@ -106,6 +106,12 @@ CASES = {
     ),
     "instructions during a revise → another revise": (
         [*BASE, *ok(R, PASSED), *ok(Z), ("instruction",), (V, "started"), ("instruction",), (V, "succeeded", {})], V),
+    "merge asked while awaiting review → finalize again": ([*BASE, *ok(R, PASSED), *ok(Z), ("merge",)], Z),
+    "merge asked while tests fail waits for the tests": ([*BASE, *ok(R, PENDING), ("merge",)],
+                                                        Waiting("waiting for 2 checks", "waiting_for_checks")),
+    "merge asked, then tests pass → finalize once": ([*BASE, *ok(R, PENDING), ("merge",), ("checks",),
+                                                     *ok(R, PASSED), *ok(Z)],
+                                                    Waiting("waiting for a maintainer's review", "awaiting_review")),
     "human push while awaiting review → run tests": ([*BASE, *ok(R, PASSED), *ok(Z), ("human_push",)], R),
     "instruction before a PR exists waits": ([*ok(I), ("instruction",)], G),
     "open attempt (worker died) → resume it": ([*ok(I), (G, "started")], G),

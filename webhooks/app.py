@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from bot import __version__
 from bot.agent import Agent
 from bot.agent.factory import default_agent
+from bot.checks.reconcile import Reconciler
 from bot.config import Settings
 from bot.context import Context
 from bot.db import ping
@@ -22,7 +23,7 @@ from bot.handlers import build_router
 from bot.intake import Intake
 from bot.routing import Router
 from bot.runner import Runner
-from webhooks import intake
+from webhooks import intake, metrics, modes, pages
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,16 @@ DRAIN_SECONDS = 10
 
 def create_app(settings: Settings, *, router: Router | None = None,
                github_transport: httpx.AsyncBaseTransport | None = None, agent: Agent | None = None,
-               runner_options: dict[str, Any] | None = None) -> FastAPI:
-    """The app. Tests pass the fake GitHub's transport and a scripted agent; production passes nothing."""
+               runner_options: dict[str, Any] | None = None,
+               oauth_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The app. Tests pass the fake GitHub's transport and a scripted agent; production passes nothing.
+
+    Without the GitHub App's settings it starts in setup mode (webhooks/modes.py): `/` registers
+    the App, and the engine below starts once it is registered, without a restart.
+    """
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def engine(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         async with Context.open(settings, github_transport=github_transport,
                                 agent=agent or default_agent(settings)) as context:
             context.runner = Runner(context, **(runner_options or {}))
@@ -44,19 +50,26 @@ def create_app(settings: Settings, *, router: Router | None = None,
             app.state.intake = Intake(router or build_router(), context)
             await app.state.intake.recover()
             await context.runner.recover()
+            context.runner.start_sweeping()  # picks up signals other processes record (`component-bot sessions retry`)
+            reconciler = asyncio.create_task(Reconciler(context, settings.reconcile_interval).run_forever())
             log.info("component-bot %s ready", __version__)
             yield
+            reconciler.cancel()
             try:
                 await asyncio.wait_for(app.state.intake.drain(), timeout=DRAIN_SECONDS)
             except TimeoutError:
                 log.warning("stopping with deliveries still in progress; they resume at the next start")
             await context.runner.close()
 
-    app = FastAPI(title="component-bot", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="component-bot", version=__version__, lifespan=modes.lifespan(settings, engine),
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
-    app.state.webhook_secret = lambda: settings.webhook_secret.get_secret_value()
+    app.state.webhook_secret = lambda: app.state.settings.webhook_secret.get_secret_value()
+    app.state.github_transport = github_transport  # setup's manifest conversion goes through it too
+    app.state.oauth_transport = oauth_transport or github_transport  # dashboard sign-in (github.com + API)
     app.include_router(intake.router)
+    app.include_router(metrics.router)
+    pages.install(app)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

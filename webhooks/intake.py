@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from githubkit.webhooks import verify
 
+from bot.metrics import record_delivery as count_delivery
 from bot.sessions.deliveries import DeliveryHeader, record_delivery
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class BodyTooLarge(Exception):
 
 
 def error(status: int, message: str) -> JSONResponse:
+    count_delivery("unknown", "rejected")  # unverified: its event header is not worth a label
     return JSONResponse({"error": message}, status_code=status)
 
 
@@ -52,6 +54,8 @@ def signature_is_valid(secret: str, body: bytes, signature: str | None) -> bool:
 @router.post("/api/github/webhooks")
 async def receive_webhook(request: Request) -> JSONResponse:
     state = request.app.state
+    if not getattr(state, "ready", True):  # setup mode (webhooks/modes.py): no secret to verify against yet
+        return error(503, "the GitHub App is not registered yet: open this server's / page to register it")
     try:
         body = await read_body(request)
     except BodyTooLarge:
@@ -78,6 +82,7 @@ async def receive_webhook(request: Request) -> JSONResponse:
         recorded = await record_delivery(db, header, body)
     if not recorded:
         log.info("delivery %s seen before; not processed again", delivery_id)
+        count_delivery(event, "duplicate")
         return JSONResponse({"duplicate": True, "delivery": delivery_id}, status_code=200)
     state.intake.submit(delivery_id)
     answer = {"accepted": True, "delivery": delivery_id}

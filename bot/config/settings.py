@@ -6,6 +6,7 @@ setting; the value itself never appears in it, nor in `repr()`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -13,7 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./component-bot.sqlite3"
-DEFAULT_MODEL = "claude-sonnet-4-6"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 
 
 class ConfigError(Exception):
@@ -42,6 +43,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     github_timeout: float = Field(default=30.0, gt=0)
+    # Registration (the manifest flow, when the App settings above are absent) and the dashboard.
+    public_url: str | None = None          # this server's address as GitHub and browsers reach it
+    webhook_proxy_url: str | None = None   # e.g. a smee.io channel forwarding to this server
+    github_client_id: str | None = None    # the App's OAuth client: dashboard sign-in with GitHub
+    github_client_secret: SecretStr | None = None
+    dashboard_token: SecretStr | None = None  # alternatively, a bearer token for the dashboard
+    env_file: Path | None = None           # where registration writes the App's settings (./.env)
+    reconcile_interval: float = Field(default=60.0, gt=0, description="seconds between looks at waiting checks")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -51,6 +60,15 @@ class Settings(BaseSettings):
     @field_validator("github_api_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("public_url", "webhook_proxy_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
@@ -91,6 +109,16 @@ class Settings(BaseSettings):
     def github_app_configured(self) -> bool:
         return self.app_id is not None and self.private_key is not None and self.webhook_secret is not None
 
+    @property
+    def github_app_partly_configured(self) -> bool:
+        """Some App settings are present but not all: a mistake to report, not a fresh install."""
+        present = (self.app_id, self.private_key or self.private_key_path, self.webhook_secret)
+        return any(v is not None for v in present) and not self.github_app_configured
+
+    @property
+    def env_path(self) -> Path:
+        return self.env_file or Path(".env")
+
     def require_github_app(self) -> None:
         """Raise `ConfigError` naming the first GitHub App setting that is missing."""
         if self.app_id is None:
@@ -126,6 +154,7 @@ def async_database_url(url: str) -> str:
 
 def load_settings(**overrides: object) -> Settings:
     """Load settings, turning validation errors into one `ConfigError` line."""
+    overrides.setdefault("_env_file", os.environ.get("ENV_FILE") or ".env")  # ENV_FILE: read where setup writes
     try:
         return Settings(**overrides)
     except ValidationError as exc:

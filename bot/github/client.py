@@ -16,6 +16,7 @@ from githubkit.exception import GitHubException, RateLimitExceeded, RequestFaile
 from githubkit.typing import RetryOption
 
 from bot.config import Settings
+from bot.metrics import github_event_hooks
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class GitHubApps:
             "http_cache": False,
             "user_agent": "component-bot",
             "async_transport": self._transport,
+            "async_event_hooks": github_event_hooks(),  # counts every response for /metrics
         }
 
     def installation(self, installation_id: int) -> GitHub:

@@ -135,7 +135,7 @@ async def claim_lease(db: async_sessionmaker[AsyncSession], session_id: int, own
         result = await s.execute(
             update(Session)
             .where(Session.id == session_id,
-                   or_(Session.lease_owner.is_(None), Session.lease_until < now, Session.lease_owner == owner))
+                   or_(Session.lease_owner.is_(None), Session.lease_until < now))
             .values(lease_owner=owner, lease_until=now + ttl, version=Session.version + 1)
             .execution_options(synchronize_session=False)
         )
@@ -159,8 +159,9 @@ async def release_lease(db: async_sessionmaker[AsyncSession], session_id: int, o
         )
 
 
-async def lease_expiry(s: AsyncSession, session_id: int) -> datetime | None:
-    return await s.scalar(select(Session.lease_until).where(Session.id == session_id))
+async def lease_of(s: AsyncSession, session_id: int) -> tuple[str | None, datetime | None]:
+    row = (await s.execute(select(Session.lease_owner, Session.lease_until).where(Session.id == session_id))).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 async def update_session(db: async_sessionmaker[AsyncSession], session_id: int, **values: Any) -> None:

@@ -3,81 +3,38 @@ commit, and a draft pull request (`Closes #N`) is opened — or found, never ope
 
 from __future__ import annotations
 
-from bot.agent import AgentStopped, AgentTask
 from bot.github.pulls import ensure_pull_request
-from bot.github.workspace import Workspace
 from bot.orchestrator import Step
-from bot.steps import StepContext, StepFailure, StepOutcome
+from bot.steps import StepContext, StepOutcome
+from bot.steps.editing import agent_task, edit_and_commit, open_branch
 from bot.templating import render
-
-INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
 
 
 async def run(ctx: StepContext) -> StepOutcome:
     session = ctx.session
-    workspace = await Workspace(ctx.gh, ctx.owner, ctx.repo, session.branch, ctx.config.protected_paths).open()
-    trailer = ctx.step_trailer(Step.GenerateImplementation.value)
-    issue = (await ctx.gh.rest.issues.async_get(ctx.owner, ctx.repo, session.issue_number)).json()
-
-    outcome = StepOutcome(result={})
-    if trailer in workspace.head_message:
-        commit_sha, files = workspace.head_sha, []  # committed by an earlier attempt that did not get to record it
-    else:
-        task = AgentTask(
-            kind="implement",
-            repository=session.repository_full_name,
-            issue_number=session.issue_number,
-            issue_title=issue.get("title") or "",
-            issue_body=issue.get("body") or "",
-            component_name=session.component_name,
-            design_path=session.design_path,
-            test_path=session.test_path,
-            instructions=await read_instructions(workspace),
-            rules=tuple(ctx.config.rules),
-            max_turns=ctx.config.max_turns,
-            token_budget=ctx.config.token_budget,
-            tokens_used_before=session.input_tokens + session.output_tokens
-            + session.cache_read_tokens + session.cache_write_tokens,
-        )
-        result = await run_agent(ctx, task, workspace)
-        files = sorted(workspace.changes)
-        if not files:
-            raise StepFailure("needs_human", "the agent finished without changing any file", summary=result.summary)
-        message = f"Implement {session.component_name} (#{session.issue_number})\n\n{result.summary}\n\n{trailer}"
-        commit_sha = await workspace.commit(message)
-        outcome.usage, outcome.transcript = result.usage, result.transcript
-
+    workspace = await open_branch(ctx)
+    task = await agent_task(ctx, workspace, "implement")
+    edit = await edit_and_commit(ctx, Step.GenerateImplementation, workspace, task,
+                                 f"Implement {session.component_name} (#{session.issue_number})")
     pull = await ensure_pull_request(
-        ctx.gh, ctx.owner, ctx.repo, branch=session.branch, base=ctx.last_result(Step.Initialize.value).get(
-            "default_branch", "main"),
+        ctx.gh, ctx.owner, ctx.repo, branch=session.branch,
+        base=ctx.last_result(Step.Initialize.value).get("default_branch", "main"),
         title=f"Implement {session.component_name}",
-        body=render("pr/body.md.j2", draft=True, **pr_facts(ctx, files)),
+        body=render("pr/body.md.j2", draft=True, **pr_facts(ctx, edit.files)),
         draft=True,
     )
-    outcome.commit_sha = commit_sha
-    outcome.result = {"commit_sha": commit_sha, "files": files, "pr_number": pull["number"]}
-    outcome.session_updates = {"head_sha": commit_sha, "pr_number": pull["number"]}
+    outcome = StepOutcome(
+        result={"commit_sha": edit.commit_sha, "files": edit.files, "pr_number": pull["number"]},
+        commit_sha=edit.commit_sha,
+        session_updates={"head_sha": edit.commit_sha, "pr_number": pull["number"]},
+    )
+    if edit.result is not None:
+        outcome.usage, outcome.transcript = edit.result.usage, edit.result.transcript
     return outcome
 
 
-async def run_agent(ctx: StepContext, task: AgentTask, workspace: Workspace):  # noqa: ANN201 - AgentResult
-    try:
-        return await ctx.agent.implement(task, workspace)
-    except AgentStopped as exc:
-        workspace.discard()
-        raise StepFailure("transient" if exc.retryable else "needs_human", exc.reason) from None
-
-
-async def read_instructions(workspace: Workspace) -> dict[str, str]:
-    found = {}
-    for path in INSTRUCTION_FILES:
-        text = await workspace.read_if_exists(path)
-        if text:
-            found[path] = text
-    return found
-
-
-def pr_facts(ctx: StepContext, files: list[str]) -> dict:
+def pr_facts(ctx: StepContext, files: list[str], checks: list[dict] | None = None,
+             pre_existing: list[str] | None = None) -> dict:
     session = ctx.session
     blob = f"{ctx.settings.html_url}/{session.repository_full_name}/blob/{session.branch}"
     return {
@@ -87,7 +44,8 @@ def pr_facts(ctx: StepContext, files: list[str]) -> dict:
         "design_url": f"{blob}/{session.design_path}",
         "test_url": f"{blob}/{session.test_path}",
         "files": files,
-        "checks": [],
+        "checks": checks or [],
+        "pre_existing": pre_existing or [],
         "fix_iterations": session.fix_iterations,
         "tokens": session.input_tokens + session.output_tokens + session.cache_read_tokens + session.cache_write_tokens,
         "input_tokens": session.input_tokens,

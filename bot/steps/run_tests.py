@@ -4,12 +4,14 @@ passed or failed (with what failed), or that they never came."""
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
+from githubkit import GitHub
+
+from bot.checks.report import TestReport, describe_failure
 from bot.orchestrator import Signal, Step
+from bot.sessions.models import Interaction, Session
 from bot.steps import StepContext, StepOutcome
 
 PASSING = frozenset({"success", "neutral", "skipped"})
@@ -23,7 +25,7 @@ async def run(ctx: StepContext) -> StepOutcome:
     sha = ctx.session.head_sha
     runs = await list_check_runs(ctx, sha)
     counted = counted_checks(runs, ctx.config.required_checks, ctx.settings.app_id)
-    waited = (ctx.now() - waiting_since(ctx)).total_seconds()
+    waited = (ctx.now() - waiting_since(ctx.session, ctx.interactions)).total_seconds()
     missing = missing_required(counted, ctx.config.required_checks)
 
     if not counted:
@@ -43,9 +45,17 @@ async def run(ctx: StepContext) -> StepOutcome:
     failed = [r for r in counted if r.get("conclusion") not in PASSING]
     if not failed:
         return _outcome("passed", sha, checks=checks)
-    failures = [failure_summary(r) for r in failed]
-    return _outcome("failed", sha, checks=checks, failed_checks=[r["name"] for r in failed], failures=failures,
-                    signature=signature_of(failures))
+    pre_existing = await failing_on_default_branch(ctx, {r["name"] for r in failed})
+    ours = [r for r in failed if r["name"] not in pre_existing]
+    if not ours:
+        return _outcome("passed", sha, checks=checks, pre_existing=sorted(pre_existing),
+                        note=f"only checks that also fail on the default branch failed: {', '.join(sorted(pre_existing))}")
+    limit = ctx.config.report_max_bytes
+    report = TestReport([await describe_failure(ctx.gh, ctx.owner, ctx.repo, r, limit) for r in ours],
+                        sorted(pre_existing))
+    return _outcome("failed", sha, checks=checks, failed_checks=[r["name"] for r in ours],
+                    failing_tests=report.failing_tests[:50], pre_existing=report.pre_existing,
+                    report=report.text(limit), signature=report.signature)
 
 
 def _outcome(state: str, sha: str, **result: Any) -> StepOutcome:
@@ -57,9 +67,13 @@ def _minutes(seconds: int) -> str:
 
 
 async def list_check_runs(ctx: StepContext, sha: str) -> list[dict[str, Any]]:
-    return [run async for run in ctx.gh.rest.paginate(
-        ctx.gh.rest.checks.async_list_for_ref, map_func=lambda r: r.json()["check_runs"],
-        owner=ctx.owner, repo=ctx.repo, ref=sha, filter_="latest", per_page=100,
+    return await check_runs_on(ctx.gh, ctx.owner, ctx.repo, sha)
+
+
+async def check_runs_on(gh: GitHub, owner: str, repo: str, sha: str) -> list[dict[str, Any]]:
+    return [run async for run in gh.rest.paginate(
+        gh.rest.checks.async_list_for_ref, map_func=lambda r: r.json()["check_runs"],
+        owner=owner, repo=repo, ref=sha, filter_="latest", per_page=100,
     )]
 
 
@@ -83,30 +97,25 @@ def missing_required(counted: list[dict[str, Any]], required: list[str]) -> list
     return [p for p in required if not any(ch in p for ch in "*?[") and p not in names]
 
 
-def waiting_since(ctx: StepContext) -> datetime:
+def waiting_since(session: Session, interactions: list[Interaction]) -> datetime:
     """When the head commit was made: the last writing step's success, or a human push."""
-    for interaction in reversed(ctx.interactions):
+    for interaction in reversed(interactions):
         if interaction.status == "succeeded" and interaction.commit_sha:
             return interaction.created_at
         if interaction.status == "received" and interaction.step == Signal.human_push.value:
             return interaction.created_at
         if interaction.step == Step.Initialize.value and interaction.status == "succeeded":
             return interaction.created_at
-    return ctx.session.created_at
+    return session.created_at
 
 
-def failure_summary(run: dict[str, Any]) -> dict[str, Any]:
-    output = run.get("output") or {}
-    return {
-        "name": run["name"],
-        "conclusion": run.get("conclusion"),
-        "title": (output.get("title") or "")[:300],
-        "summary": (output.get("summary") or "")[:2000],
-        "url": run.get("html_url"),
-    }
-
-
-def signature_of(failures: list[dict[str, Any]]) -> str:
-    """Stable identity of a set of failures, to tell "the same failures came back" from progress."""
-    key = sorted((f["name"], f.get("conclusion"), f.get("title"), f.get("summary")) for f in failures)
-    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+async def failing_on_default_branch(ctx: StepContext, names: set[str]) -> set[str]:
+    """Of `names`, the checks whose latest completed run on the default branch's head failed too:
+    failures that were there before the session and are not its fault."""
+    default_branch = ctx.last_result(Step.Initialize.value).get("default_branch")
+    if not default_branch:
+        return set()
+    ref = await ctx.gh.rest.git.async_get_ref(ctx.owner, ctx.repo, f"heads/{default_branch}")
+    runs = await list_check_runs(ctx, ref.json()["object"]["sha"])
+    return {r["name"] for r in counted_checks(runs, [], ctx.settings.app_id)
+            if r["name"] in names and r.get("status") == "completed" and r.get("conclusion") not in PASSING}

@@ -29,6 +29,12 @@ Helpers that play the humans and CI change the state directly: ``add_repo``, ``p
 repository) are queued; ``webhook_sink`` receives them after each API request, or when a test
 calls ``await fake.deliver_webhooks()``.
 
+GitHub Actions (tests/fakes/actions.py): ``configure_actions(repo, command=...)`` makes every
+branch update run the command on the new head's checkout and publish a workflow run, a job with
+the real output as its log and a ``github-actions`` check run, with their webhooks;
+``actions_runs`` lists what ran, ``finish_actions()`` completes runs held with ``auto=False``.
+``add_repo_from_dir`` loads a fixture repository (tests/fixtures/repos) from disk.
+
 Auth is GitHub's: App routes want the app's JWT (RS256, checked against the key pair behind
 ``fake.private_key_pem``), repository routes a token: an installation token minted through
 ``POST /app/installations/{id}/access_tokens`` (1 h), or a static one from ``add_token``
@@ -39,6 +45,7 @@ repository, 403 "Resource not accessible by integration" for writes to a public 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -47,10 +54,11 @@ import secrets
 import tarfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -62,7 +70,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import shapes
+from . import actions, shapes
+from .actions import ActionsConfig, ActionsRun
 from .gitstore import Commit, FileEntry, Signature, diff_trees, three_way_merge
 from .openapi import Operation, load_spec
 from .state import (
@@ -240,6 +249,10 @@ class FakeGitHub:
         self.webhook_sink: WebhookSink | None = None
         self.manifest_codes: dict[str, dict[str, Any]] = {}
         self.injected_errors: list[tuple[str, str, ApiError]] = []
+        self.actions_configs: dict[str, dict[str, ActionsConfig]] = {}  # repo (lower) -> workflow path -> config
+        self.actions_runs: list[ActionsRun] = []  # every Actions run, in order (held ones in_progress)
+        self.held_actions: list[ActionsRun] = []  # runs started with auto=False, not finished yet
+        self._run_configs: dict[int, ActionsConfig] = {}  # workflow run id -> the config it ran with
         self.private_key_pem, self._public_key = _key_pair()
         self.app_id = next(_app_ids)  # unique: githubkit caches JWTs and tokens per app id, process-wide
         self.app_slug = app_slug
@@ -336,6 +349,20 @@ class FakeGitHub:
             repo, default_branch, files or {"README.md": f"# {name}\n"}, message="Initial commit", author=owner.login
         )
         return repo
+
+    def add_repo_from_dir(self, full_name: str, path: str | Path, **options: Any) -> Repo:
+        """A repository whose initial commit holds the files under ``path`` (e.g. a fixture from
+        tests/fixtures/repos); ``options`` as for ``add_repo``. Caches and VCS folders are skipped."""
+        root = Path(path)
+        skip = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+        files: dict[str, str | bytes] = {}
+        for file in sorted(root.rglob("*")):
+            rel = file.relative_to(root)
+            if file.is_file() and not skip.intersection(rel.parts) and file.suffix != ".pyc":
+                files[rel.as_posix()] = file.read_bytes()
+        if not files:
+            raise ValueError(f"no files under {root}")
+        return self.add_repo(full_name, files=files, **options)
 
     def install(self, installation_id: int, account: User, repos: list[Repo]) -> Installation:
         inst = self.installations.get(installation_id)
@@ -527,6 +554,77 @@ class FakeGitHub:
         self.update_check_run(repo, run, {"status": "completed", "conclusion": conclusion}, sender=run.app.bot)
         return run
 
+    def configure_actions(
+        self,
+        repo: Repo | str,
+        command: Iterable[str] | str = ("python", "-m", "pytest", "-q"),
+        job_name: str = "test",
+        workflow_name: str = "tests",
+        branches: Iterable[str] | str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        *,
+        auto: bool = True,
+        workflow_path: str | None = None,
+    ) -> ActionsConfig:
+        """Run ``command`` as GitHub Actions would on every update of a branch of ``repo``.
+
+        ``command``: argv (``python`` means the tests' interpreter) or a bash script line.
+        ``branches``: None for every branch, or names / glob patterns (``*``, ``**``, ``!`` to
+        exclude). ``auto=False`` holds each run in progress until ``await finish_actions()``.
+        One config per workflow file (``workflow_path``, default ``.github/workflows/<name>.yml``):
+        configuring the same workflow again replaces it, another workflow adds a second run per push.
+        """
+        repo = self._repo(repo)
+        path = workflow_path or f".github/workflows/{workflow_name.lower().replace(' ', '-')}.yml"
+        config = ActionsConfig(
+            repo.full_name,
+            command if isinstance(command, str) else tuple(command),
+            job_name,
+            workflow_name,
+            (branches,) if isinstance(branches, str) else (tuple(branches) if branches is not None else None),
+            dict(env or {}),
+            float(timeout),
+            auto,
+            path,
+        )
+        self.actions_configs.setdefault(repo.full_name.lower(), {})[path] = config
+        return config
+
+    async def finish_actions(self, repo: Repo | str | None = None) -> list[ActionsRun]:
+        """Execute the runs held by ``auto=False`` (of ``repo``, or all), in order, and complete
+        them; then deliver the queued webhooks when a ``webhook_sink`` is set."""
+        name = self._repo(repo).full_name if repo is not None else None
+        done = []
+        for run in [r for r in self.held_actions if name is None or r.repo == name]:
+            self.held_actions.remove(run)
+            repo_obj = self.repo(run.repo)
+            config = self._run_configs[run.workflow_run_id]
+            files = actions.checkout(repo_obj, run.head_sha)
+            env = actions.job_env(self, repo_obj, run)
+            result = await asyncio.to_thread(actions.execute, files, config, env, repo_obj.name)
+            actions.finish(self, run, config, result)
+            done.append(run)
+        if self.webhook_sink is not None:
+            await self.deliver_webhooks()
+        return done
+
+    def _run_actions(self, repo: Repo, branch: str, before: str | None, sha: str, sender: User) -> None:
+        configs = self.actions_configs.get(repo.full_name.lower(), {})
+        if not configs or not actions.should_run(self, repo, sha, sender):
+            return
+        for config in list(configs.values()):
+            if not config.runs_on(branch):
+                continue
+            run = actions.start(self, repo, config, branch, before, sha, sender)
+            self._run_configs[run.workflow_run_id] = config
+            if not config.auto:
+                self.held_actions.append(run)
+                continue
+            env = actions.job_env(self, repo, run)
+            result = actions.execute(actions.checkout(repo, sha), config, env, repo.name)
+            actions.finish(self, run, config, result)
+
     def manifest_code(self, manifest: dict[str, Any] | None = None) -> str:
         """A one-time code as GitHub's manifest flow hands back to ``redirect_url``."""
         code = secrets.token_hex(10)
@@ -576,6 +674,8 @@ class FakeGitHub:
     # State changes shared by the API handlers and the helpers (they emit the webhooks)
     # =====================================================================================
     def set_ref(self, repo: Repo, ref: str, sha: str | None, sender: User) -> None:
+        """Move (or delete, ``sha=None``) a ref; a branch update synchronizes its open pull requests
+        and runs the configured GitHub Actions workflows."""
         before = repo.refs.get(ref)
         if sha is None:
             repo.refs.pop(ref, None)
@@ -599,6 +699,7 @@ class FakeGitHub:
                     after=sha,
                     pull_request=shapes.pull_request(self, repo, pr),
                 )
+        self._run_actions(repo, branch, before, sha, sender)
 
     def create_issue(self, repo: Repo, title: str, body: str | None, author: User, via_app: App | None = None) -> Issue:
         now = self.clock.tick()
@@ -728,8 +829,9 @@ class FakeGitHub:
         details_url: str | None = None,
         external_id: str | None = None,
         started_at: datetime | None = None,
+        suite: CheckSuite | None = None,
     ) -> CheckRun:
-        suite = self._suite_for(repo, app, head_sha)
+        suite = suite or self._suite_for(repo, app, head_sha)
         now = self.clock.tick()
         run = CheckRun(
             self.ids.next("check_run"),

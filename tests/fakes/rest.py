@@ -1128,7 +1128,31 @@ def list_check_suites(ctx: Ctx) -> Reply:
     return paginate(ctx, [shapes.check_suite(ctx.repo, s) for s in suites], key="check_suites")
 
 
+@operation("checks/get-suite")
+def get_check_suite(ctx: Ctx) -> Reply:
+    suite = ctx.repo.check_suites.get(ctx.int_param("check_suite_id"))
+    if suite is None:
+        raise not_found()
+    return Reply(200, shapes.check_suite(ctx.repo, suite))
+
+
 # == Actions =====================================================================================
+@operation("actions/get-workflow-run")
+def get_workflow_run(ctx: Ctx) -> Reply:
+    run = ctx.repo.workflow_runs.get(ctx.int_param("run_id"))
+    if run is None:
+        raise not_found()
+    return Reply(200, shapes.workflow_run(ctx.repo, run))
+
+
+@operation("actions/get-job-for-workflow-run")
+def get_job(ctx: Ctx) -> Reply:
+    job = ctx.repo.jobs.get(ctx.int_param("job_id"))
+    if job is None:
+        raise not_found()
+    return Reply(200, shapes.job(ctx.repo, job))
+
+
 @operation("actions/list-workflow-runs-for-repo")
 def list_workflow_runs(ctx: Ctx) -> Reply:
     repo, q = ctx.repo, ctx.query

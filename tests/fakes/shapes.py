@@ -847,7 +847,7 @@ def job(r: Repo, j: Job) -> dict[str, Any]:
     run = r.check_runs[j.id]
     w = r.workflow_runs[j.run_id]
     api = f"{API}/repos/{r.full_name}"
-    steps = [
+    steps = [dict(step) for step in j.steps] if j.steps is not None else [
         {
             "name": "Run tests",
             "status": run.status,

@@ -267,6 +267,7 @@ class Job:
     run_id: int
     name: str
     log: str = ""
+    steps: list[dict[str, Any]] | None = None  # the REST "steps" (None: one step mirroring the check run)
 
 
 @dataclass

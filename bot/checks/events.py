@@ -1,0 +1,49 @@
+"""Check events wake the sessions waiting on that commit: `check_run`, `check_suite` and
+`workflow_run` completed. Events for any other commit (an older head of the same branch, another
+repository) are recorded by intake and change nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Context
+from bot.orchestrator import Signal
+from bot.routing import Event, Router
+from bot.sessions import store
+from bot.sessions.models import SessionStatus
+from bot.triggers import scope_of
+
+log = logging.getLogger(__name__)
+router = Router()
+
+LISTENING = (SessionStatus.waiting_for_checks.value, SessionStatus.running.value)
+
+
+def head_sha_of(event: Event) -> str | None:
+    for key in ("check_run", "check_suite", "workflow_run"):
+        obj = event.payload.get(key)
+        if isinstance(obj, dict):
+            return obj.get("head_sha")
+    return None
+
+
+def from_ourselves(event: Event, context: Context) -> bool:
+    """Our own `component-bot` check run must not wake us (it changes at every step)."""
+    for key in ("check_run", "check_suite"):
+        app = (event.payload.get(key) or {}).get("app") or {}
+        if app and app.get("id") == context.settings.app_id:
+            return True
+    return False
+
+
+@router.on("check_run.completed", "check_suite.completed", "workflow_run.completed")
+async def checks_completed(event: Event, context: Context) -> None:
+    scope, sha = scope_of(event), head_sha_of(event)
+    if scope is None or not sha or from_ourselves(event, context):
+        return
+    async with context.db() as s:
+        sessions = [x for x in await store.waiting_on_sha(s, scope, sha) if x.status in LISTENING]
+    for session in sessions:
+        log.info("%s on %s wakes session %s", event.key, sha[:7], session.id)
+        await context.runner.signal(session.id, Signal.checks.value, {"event": event.key, "head_sha": sha,
+                                                                      "delivery": event.delivery_id})

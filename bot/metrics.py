@@ -1,0 +1,185 @@
+"""Prometheus metrics, served as text at `GET /metrics`.
+
+One registry for the process (`METRICS.registry`), separate from prometheus_client's default
+one so that only what is listed here is exposed. The counters are process-wide, as Prometheus
+expects of one scrape target; the sessions gauge is read from the database at scrape time.
+Every label value comes from a small, known set (verified event names, step names, HTTP
+methods, status classes, model ids), never from user input.
+
+Recorders are plain functions, so any module can count without holding a reference:
+`record_delivery`, `observe_step`, `record_step_usage`, `record_github_response`,
+`record_anthropic_call`, `record_error`, `record_redelivery`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import choose_encoder
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.sessions.models import Session, SessionStatus
+
+log = logging.getLogger(__name__)
+
+PREFIX = "component_bot"
+# Steps run from milliseconds (RunTests reading check runs) to many minutes (the agent).
+STEP_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
+
+
+class Metrics:
+    """Every metric the bot exposes, on its own registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self.deliveries = self._counter(
+            "webhook_deliveries", "Webhook deliveries by event and outcome "
+            "(processed, ignored, failed; duplicate and rejected at the endpoint)", ["event", "outcome"])
+        self.sessions = Gauge(f"{PREFIX}_sessions", "Sessions by status, read from the database at scrape time",
+                              ["status"], registry=self.registry)
+        self.step_duration = Histogram(f"{PREFIX}_step_duration_seconds", "Duration of step attempts",
+                                       ["step", "outcome"], buckets=STEP_BUCKETS, registry=self.registry)
+        self.github_requests = self._counter(
+            "github_requests", "GitHub API responses by HTTP method and status class", ["method", "status"])
+        self.anthropic_requests = self._counter(
+            "anthropic_requests", "Anthropic Messages API calls by model and outcome", ["model", "outcome"])
+        self.anthropic_tokens = self._counter(
+            "anthropic_tokens", "Tokens reported by the Anthropic API, per call, by model and kind", ["model", "kind"])
+        self.tokens = self._counter("tokens", "Tokens recorded on sessions when a step finishes, by kind", ["kind"])
+        self.cost = self._counter("cost_usd", "Estimated Anthropic cost recorded on sessions, in US dollars", [])
+        self.errors = self._counter("errors", "Errors by component (intake, runner, step, github, metrics)",
+                                    ["component"])
+        self.redeliveries = self._counter(
+            "redeliveries", "Redelivery requests sent to GitHub for failed deliveries, by outcome", ["outcome"])
+
+    def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
+        return Counter(f"{PREFIX}_{name}", documentation, labels, registry=self.registry)
+
+    def value(self, name: str, **labels: str) -> float:
+        """A sample's current value (0 when absent): for tests and the CLI."""
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+METRICS = Metrics()
+
+
+# ----- recorders
+
+
+def record_delivery(event: str, outcome: str) -> None:
+    METRICS.deliveries.labels(event=event or "unknown", outcome=outcome).inc()
+
+
+def observe_step(step: str, outcome: str, seconds: float) -> None:
+    METRICS.step_duration.labels(step=step, outcome=outcome).observe(max(seconds, 0.0))
+
+
+@contextlib.contextmanager
+def step_timer(step: str) -> Iterator[None]:
+    """Time the block as one attempt of `step`: succeeded, failed (it raised) or cancelled."""
+    started, outcome = time.monotonic(), "failed"
+    try:
+        yield
+        outcome = "succeeded"
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
+    finally:
+        observe_step(step, outcome, time.monotonic() - started)
+
+
+def token_counts(usage: Any) -> dict[str, int]:
+    """Tokens by kind from our `Usage` or the Anthropic SDK's usage object (or a dict of either)."""
+    get = usage.get if isinstance(usage, dict) else lambda key, default=None: getattr(usage, key, default)
+    return {
+        "input": int(get("input_tokens", 0) or 0),
+        "output": int(get("output_tokens", 0) or 0),
+        "cache_read": int(get("cache_read_tokens", None) or get("cache_read_input_tokens", 0) or 0),
+        "cache_write": int(get("cache_write_tokens", None) or get("cache_creation_input_tokens", 0) or 0),
+    }
+
+
+def record_step_usage(usage: Any) -> None:
+    """A finished step's usage, as recorded on its session."""
+    for kind, count in token_counts(usage).items():
+        if count > 0:
+            METRICS.tokens.labels(kind=kind).inc(count)
+    cost = float(getattr(usage, "cost_usd", 0.0) or 0.0)
+    if cost > 0:
+        METRICS.cost.inc(cost)
+
+
+def record_anthropic_call(model: str, outcome: str, usage: Any = None) -> None:
+    """One Messages API call: `outcome` is e.g. "ok", "error", "rate_limited", "overloaded"."""
+    METRICS.anthropic_requests.labels(model=model, outcome=outcome).inc()
+    if usage is None:
+        return
+    for kind, count in token_counts(usage).items():
+        if count > 0:
+            METRICS.anthropic_tokens.labels(model=model, kind=kind).inc(count)
+
+
+def record_error(component: str) -> None:
+    METRICS.errors.labels(component=component).inc()
+
+
+def record_redelivery(outcome: str) -> None:
+    METRICS.redeliveries.labels(outcome=outcome).inc()
+
+
+def status_class(status_code: int) -> str:
+    return f"{status_code // 100}xx" if 100 <= status_code < 600 else "other"
+
+
+def record_github_response(method: str, status_code: int) -> None:
+    METRICS.github_requests.labels(method=method.upper(), status=status_class(status_code)).inc()
+
+
+async def _on_github_response(response: httpx.Response) -> None:
+    record_github_response(response.request.method, response.status_code)
+
+
+def github_event_hooks() -> dict[str, list[Callable[..., Any]]]:
+    """httpx event hooks for githubkit's `async_event_hooks`: count every GitHub response
+    (token mints and redirects to the log and archive hosts included)."""
+    return {"request": [], "response": [_on_github_response]}
+
+
+# ----- scrape
+
+
+async def count_sessions(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Sessions by status, every status present (zero when none)."""
+    async with db() as s:
+        rows = (await s.execute(select(Session.status, func.count()).group_by(Session.status))).all()
+    counts = {status.value: 0 for status in SessionStatus}
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+async def refresh_sessions(db: async_sessionmaker[AsyncSession]) -> None:
+    """Set the sessions gauge from the database; a failure keeps the last values and is counted."""
+    try:
+        counts = await count_sessions(db)
+    except Exception as exc:  # noqa: BLE001 - a scrape must answer even when the database does not
+        log.warning("could not count sessions for /metrics: %s", type(exc).__name__)
+        record_error("metrics")
+        return
+    for status, count in counts.items():
+        METRICS.sessions.labels(status=status).set(count)
+
+
+def exposition(accept: str | None) -> tuple[bytes, str]:
+    """The registry in the format the scraper asked for (Prometheus text by default, OpenMetrics
+    on request): the body and its content type."""
+    encoder, content_type = choose_encoder(accept or "")
+    return encoder(METRICS.registry), content_type

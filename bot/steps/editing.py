@@ -1,0 +1,104 @@
+"""What the steps that change code share: open the branch, brief the agent, commit its edits once.
+
+A step occurrence's commit carries a trailer naming it; a retried attempt that finds that
+trailer on the branch head knows its edits were already pushed and does not ask again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
+from bot.github.workspace import Workspace
+from bot.orchestrator import Step
+from bot.steps import StepContext, StepFailure
+
+INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
+MAX_DIFF_BYTES = 30_000
+
+
+@dataclass
+class Edit:
+    commit_sha: str | None
+    files: list[str]
+    result: AgentResult | None  # None: found already committed by an earlier attempt
+
+
+async def open_branch(ctx: StepContext) -> Workspace:
+    return await Workspace(ctx.gh, ctx.owner, ctx.repo, ctx.session.branch, ctx.config.protected_paths).open()
+
+
+async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra: object) -> AgentTask:
+    session = ctx.session
+    issue = (await ctx.gh.rest.issues.async_get(ctx.owner, ctx.repo, session.issue_number)).json()
+    return AgentTask(
+        kind=kind,
+        repository=session.repository_full_name,
+        issue_number=session.issue_number,
+        issue_title=issue.get("title") or "",
+        issue_body=issue.get("body") or "",
+        component_name=session.component_name,
+        design_path=session.design_path,
+        test_path=session.test_path,
+        instructions=await read_instructions(workspace),
+        rules=tuple(ctx.config.rules),
+        max_turns=ctx.config.max_turns,
+        token_budget=ctx.config.token_budget,
+        tokens_used_before=session.input_tokens + session.output_tokens + session.cache_read_tokens
+        + session.cache_write_tokens,
+        **extra,
+    )
+
+
+async def read_instructions(workspace: Workspace) -> dict[str, str]:
+    found = {}
+    for path in INSTRUCTION_FILES:
+        text = await workspace.read_if_exists(path)
+        if text:
+            found[path] = text
+    return found
+
+
+async def edit_and_commit(ctx: StepContext, step: Step, workspace: Workspace, task: AgentTask, title: str, *,
+                          allow_no_change: bool = False) -> Edit:
+    """Run the agent on the workspace and commit what it changed, as one commit — once."""
+    trailer = ctx.step_trailer(step.value)
+    if trailer in workspace.head_message:
+        return Edit(workspace.head_sha, [], None)
+    try:
+        result = await ctx.agent.implement(task, workspace)
+    except AgentStopped as exc:
+        workspace.discard()
+        raise StepFailure("transient" if exc.retryable else "needs_human", exc.reason,
+                          usage=_usage_dict(exc.usage)) from None
+    files = sorted(workspace.changes)
+    if not files:
+        if allow_no_change:
+            return Edit(None, [], result)
+        raise StepFailure("needs_human", "the agent finished without changing any file", summary=result.summary)
+    body = (result.summary or "").strip()
+    commit_sha = await workspace.commit(f"{title}\n\n{body}\n\n{trailer}" if body else f"{title}\n\n{trailer}")
+    return Edit(commit_sha, files, result)
+
+
+def _usage_dict(usage: Usage) -> dict[str, float]:
+    return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            "cache_write_tokens": usage.cache_write_tokens, "cache_read_tokens": usage.cache_read_tokens,
+            "cost_usd": usage.cost_usd}
+
+
+async def session_diff(ctx: StepContext) -> str:
+    """The change so far (default branch's base → branch head), as a unified diff, capped."""
+    session = ctx.session
+    if not session.base_sha or not session.head_sha or session.base_sha == session.head_sha:
+        return ""
+    response = await ctx.gh.rest.repos.async_compare_commits(ctx.owner, ctx.repo,
+                                                             f"{session.base_sha}...{session.head_sha}")
+    parts = []
+    for f in response.json().get("files") or []:
+        patch = f.get("patch") or "(binary or too large to show)"
+        parts.append(f"--- a/{f['filename']}\n+++ b/{f['filename']}\n{patch}")
+    diff = "\n".join(parts)
+    if len(diff.encode()) > MAX_DIFF_BYTES:
+        diff = diff.encode()[:MAX_DIFF_BYTES].decode("utf-8", errors="ignore") + "\n… (diff cut)"
+    return diff

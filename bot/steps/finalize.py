@@ -1,0 +1,92 @@
+"""Finalize: the checks passed. Mark the PR ready for review, rewrite its summary, request the
+configured reviewers, then merge if the repository's merge policy says so."""
+
+from __future__ import annotations
+
+from githubkit.exception import RequestFailed
+
+from bot.config.repo import MergePolicy
+from bot.github.merging import approved_by_writer, merge
+from bot.orchestrator import Signal, Step
+from bot.status import post_once
+from bot.steps import StepContext, StepOutcome
+from bot.steps.generate import pr_facts
+from bot.templating import render
+
+READY_FOR_REVIEW = """mutation($id: ID!) {
+  markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { isDraft } }
+}"""
+
+
+async def run(ctx: StepContext) -> StepOutcome:
+    session = ctx.session
+    pull = (await ctx.gh.rest.pulls.async_get(ctx.owner, ctx.repo, session.pr_number)).json()
+    if pull.get("merged"):
+        return StepOutcome(result={"merged": True, "note": "already merged"})
+    if pull.get("draft"):
+        await ctx.gh.async_graphql(READY_FOR_REVIEW, {"id": pull["node_id"]})
+    tests = ctx.last_result(Step.RunTests.value)
+    body = render("pr/body.md.j2", draft=False, **pr_facts(ctx, await changed_files(ctx), tests.get("checks"),
+                                                              tests.get("pre_existing")))
+    await ctx.gh.rest.pulls.async_update(ctx.owner, ctx.repo, session.pr_number, data={"body": body})
+    await request_reviewers(ctx, pull)
+    return StepOutcome(result=await merge_by_policy(ctx, pull))
+
+
+async def changed_files(ctx: StepContext) -> list[str]:
+    session = ctx.session
+    compare = await ctx.gh.rest.repos.async_compare_commits(ctx.owner, ctx.repo, f"{session.base_sha}...{session.head_sha}")
+    return [f["filename"] for f in compare.json().get("files") or []]
+
+
+async def request_reviewers(ctx: StepContext, pull: dict) -> None:
+    author = (pull.get("user") or {}).get("login")
+    reviewers = [r for r in ctx.config.reviewers if r != author]
+    if not reviewers and not ctx.config.team_reviewers:
+        return
+    try:
+        await ctx.gh.rest.pulls.async_request_reviewers(
+            ctx.owner, ctx.repo, ctx.session.pr_number,
+            data={"reviewers": reviewers, "team_reviewers": ctx.config.team_reviewers})
+    except RequestFailed as exc:
+        if exc.response.status_code != 422:  # a reviewer who is not a collaborator: not worth failing over
+            raise
+
+
+def merge_requests(ctx: StepContext) -> list[dict]:
+    """Merge signals (/merge, approvals) since the previous Finalize began."""
+    requests: list[dict] = []
+    for interaction in ctx.interactions:
+        if interaction.step == Step.Finalize.value and interaction.status == "started":
+            requests = []
+        elif interaction.step == Signal.merge.value and interaction.status == "received":
+            requests.append(interaction.input or {})
+    return requests
+
+
+async def merge_by_policy(ctx: StepContext, pull: dict) -> dict:
+    policy = ctx.config.merge
+    requests = merge_requests(ctx)
+    if any(not r.get("approval") for r in requests):
+        return await merge_now(ctx, pull["title"])  # a maintainer's /merge, whatever the policy
+    if policy == MergePolicy.manual:
+        return {"merged": False, "waiting_for": "ready for review: a maintainer reviews and merges "
+                                                "(or comments `/merge`)"}
+    if policy == MergePolicy.on_approval:
+        approver = await approved_by_writer(ctx.gh, ctx.owner, ctx.repo, ctx.session.pr_number, ctx.session.head_sha)
+        if approver is None:
+            return {"merged": False, "waiting_for": "ready for review: merges once a maintainer approves"}
+    return await merge_now(ctx, pull["title"])
+
+
+async def merge_now(ctx: StepContext, title: str) -> dict:
+    session = ctx.session
+    result = await merge(ctx.gh, ctx.owner, ctx.repo, session.pr_number, head_sha=session.head_sha,
+                         method=ctx.config.merge_method.value, title=f"{title} (#{session.pr_number})")
+    if result.merged:
+        return {"merged": True, "merge_sha": result.sha}
+    marker = f"<!-- component-bot:merge-refused session={session.id} head={session.head_sha} -->"
+    await post_once(ctx.gh, ctx.owner, ctx.repo, session.pr_number, marker,
+                    f"{marker}\nI did not merge: {result.refused}. A maintainer can merge once that is resolved "
+                    "(or comment `/merge` to let me try again).")
+    return {"merged": False, "merge_refused": result.refused, "waiting_for": f"merge refused: {result.refused}"}

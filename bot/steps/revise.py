@@ -1,0 +1,78 @@
+"""Revise: a maintainer's comments or "changes requested" review, all that arrived since the last
+Revise, in order. The agent changes code (one commit, then the tests run again) or, for a
+question, only answers. Each instruction gets a reply in its own thread."""
+
+from __future__ import annotations
+
+from githubkit.exception import RequestFailed
+
+from bot.conversation import pending_instructions
+from bot.orchestrator import Step
+from bot.status import post_once
+from bot.steps import StepContext, StepFailure, StepOutcome
+from bot.steps.editing import agent_task, edit_and_commit, open_branch, session_diff
+
+
+async def run(ctx: StepContext) -> StepOutcome:
+    instructions = pending_instructions(ctx.interactions)
+    if not instructions:
+        raise StepFailure("fatal", "Revise ran with no instruction to act on")
+    workspace = await open_branch(ctx)
+    conversation = tuple(instructions) + tuple(await open_threads(ctx))
+    task = await agent_task(ctx, workspace, "revise", conversation=conversation, diff=await session_diff(ctx))
+    edit = await edit_and_commit(ctx, Step.Revise, workspace, task, revise_title(instructions),
+                                 allow_no_change=True)
+    reply = (edit.result.reply or edit.result.summary) if edit.result else "Done."
+    await answer_each(ctx, instructions, reply, edit.commit_sha)
+    outcome = StepOutcome(
+        result={"commit_sha": edit.commit_sha, "files": edit.files, "answered": [i["seq"] for i in instructions],
+                "reply": reply[:2000]},
+        commit_sha=edit.commit_sha,
+        session_updates={"head_sha": edit.commit_sha} if edit.commit_sha else {},
+    )
+    if edit.result is not None:
+        outcome.usage, outcome.transcript = edit.result.usage, edit.result.transcript
+    return outcome
+
+
+def revise_title(instructions: list[dict]) -> str:
+    authors = sorted({i.get("author") or "a maintainer" for i in instructions})
+    return f"Address review from {', '.join('@' + a for a in authors)}"
+
+
+async def open_threads(ctx: StepContext) -> list[dict]:
+    """The PR's review comments not written by the bot: the threads a revision should keep in mind."""
+    response = await ctx.gh.rest.pulls.async_list_review_comments(ctx.owner, ctx.repo, ctx.session.pr_number,
+                                                                   per_page=100)
+    bot = await ctx.apps.bot_login()
+    return [{"kind": "thread", "comment_id": c["id"], "path": c.get("path"), "line": c.get("line"),
+             "diff_hunk": c.get("diff_hunk") or "", "body": c.get("body") or "",
+             "author": (c.get("user") or {}).get("login")}
+            for c in response.json() if (c.get("user") or {}).get("login") != bot][-30:]
+
+
+async def answer_each(ctx: StepContext, instructions: list[dict], reply: str, commit_sha: str | None) -> None:
+    """One answer per instruction, where it was asked: the PR conversation, or each review thread."""
+    done = f"\n\nChanged in {commit_sha}." if commit_sha else ""
+    for instruction in instructions:
+        marker = f"<!-- component-bot:reply to={instruction['seq']} session={ctx.session.id} -->"
+        if instruction.get("kind") == "review" and instruction.get("comments"):
+            for comment in instruction["comments"]:
+                await reply_in_thread(ctx, comment["comment_id"], f"{marker}\n{reply}{done}", marker)
+            continue
+        mention = f"@{instruction['author']} " if instruction.get("author") else ""
+        await post_once(ctx.gh, ctx.owner, ctx.repo, ctx.session.pr_number, marker,
+                        f"{marker}\n{mention}{reply}{done}")
+
+
+async def reply_in_thread(ctx: StepContext, comment_id: int, body: str, marker: str) -> None:
+    existing = await ctx.gh.rest.pulls.async_list_review_comments(ctx.owner, ctx.repo, ctx.session.pr_number,
+                                                                   per_page=100)
+    if any(marker in (c.get("body") or "") and c.get("in_reply_to_id") == comment_id for c in existing.json()):
+        return
+    try:
+        await ctx.gh.rest.pulls.async_create_reply_for_review_comment(ctx.owner, ctx.repo, ctx.session.pr_number,
+                                                                      comment_id, data={"body": body})
+    except RequestFailed as exc:
+        if exc.response.status_code != 404:  # the comment was deleted meanwhile
+            raise

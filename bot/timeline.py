@@ -1,0 +1,38 @@
+"""A session's timeline as Markdown: the `/status` reply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.sessions.models import Interaction, Session
+
+ICONS = {"succeeded": "✓", "failed": "✗", "started": "…", "received": "•"}
+
+
+def render_timeline(session: Session, interactions: Sequence[Interaction]) -> str:
+    rows = [f"**Session {session.id}** for #{session.issue_number} ({session.component_name or 'component'}): "
+            f"{session.status.replace('_', ' ')}" + (f" — {session.status_reason}" if session.status_reason else ""),
+            "", "| # | step | | when | detail |", "|--:|---|:-:|---|---|"]
+    for i in interactions:
+        if i.status == "started" and any(j.seq > i.seq and j.step == i.step and j.status != "received"
+                                          for j in interactions):
+            continue  # the step's outcome row says it all
+        rows.append(f"| {i.seq} | {i.step} | {ICONS.get(i.status, '')} | {i.created_at:%Y-%m-%d %H:%M} UTC | "
+                    f"{_detail(i)} |")
+    tokens = session.input_tokens + session.output_tokens + session.cache_read_tokens + session.cache_write_tokens
+    rows += ["", f"Fix iterations: {session.fix_iterations} · tokens: {tokens:,} · est. cost: ${session.cost_usd:.2f}"]
+    return "\n".join(rows)
+
+
+def _detail(interaction: Interaction) -> str:
+    result = interaction.result or {}
+    if interaction.error:
+        text = interaction.error.splitlines()[0]
+    elif interaction.commit_sha:
+        text = f"commit {interaction.commit_sha[:7]}"
+    elif "state" in result:
+        text = str(result["state"]) + (f": {', '.join(result.get('failed_checks', []))}" if result.get(
+            "failed_checks") else "")
+    else:
+        text = ", ".join(f"{k}={v}" for k, v in (interaction.input or {}).items() if k in {"by", "reason", "event"})
+    return text.replace("|", "\\|")[:160]

@@ -1,0 +1,113 @@
+"""Structured logs: every line of a session says which delivery, installation, repository,
+session and step it belongs to, and no credential ever reaches a line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logs import ContextFilter, JSONFormatter, register_secret
+from tests.fakes.github import WEBHOOK_SECRET as FAKE_WEBHOOK_SECRET
+from tests.harness import ISSUE_BODY, REPO
+from tests.ops.logscan import LogScanner
+from tests.webhook_helpers import WEBHOOK_SECRET
+
+
+class JSONLines(logging.Handler):
+    """What `configure_logging` writes when stderr is not a terminal, kept in memory."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(JSONFormatter())
+        self.addFilter(ContextFilter())
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def json_lines() -> Iterator[JSONLines]:
+    handler = JSONLines()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+
+
+async def test_session_lines_carry_their_context(bot, fake, json_lines):
+    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+    await bot.settle()
+    session = await bot.session()
+
+    intake = [line for line in json_lines.lines if line["logger"] == "bot.intake"]
+    assert intake and all(line.get("delivery_id") for line in intake)
+    labeled = next(d for d in await bot.deliveries() if (d.event, d.action) == ("issues", "labeled"))
+    assert any(line.get("delivery_id") == labeled.delivery_id for line in json_lines.lines)
+
+    steps = [line for line in json_lines.lines
+             if line["logger"] == "bot.runner" and line["message"].startswith(("running ", "Initialize", "Generate",
+                                                                                "RunTests"))]
+    assert {line["step"] for line in steps} == {"Initialize", "GenerateImplementation", "RunTests"}
+    for line in steps:
+        assert (line["session_id"], line["installation_id"], line["repository"]) == (session.id, 42, REPO), line
+    settled = next(line for line in json_lines.lines if line["message"].startswith("session is now"))
+    assert (settled["session_id"], settled["installation_id"], settled["repository"]) == (session.id, 42, REPO)
+    assert "step" not in settled
+
+
+async def test_no_line_of_a_session_carries_a_credential(bot, fake, json_lines, bot_settings):
+    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+    await bot.settle()
+    minted = [token for token in fake.tokens if token.startswith("ghs_")]
+    assert minted, "the session ran on a real installation token"
+    text = "\n".join(json.dumps(line) for line in json_lines.lines)
+    for secret in (*minted, WEBHOOK_SECRET, "BEGIN", "sk-ant-",
+                   *bot_settings.private_key.get_secret_value().splitlines()[1:-1]):
+        assert secret not in text
+
+
+def test_installation_tokens_and_keys_are_redacted_wherever_they_appear(private_key_pem):
+    register_secret("a-registered-webhook-secret-value")
+    token = "ghs_" + "A1b2C3d4" * 4 + "xyzw"
+    message = (f"GitHub said no to token {token}, key sk-ant-api03-{'z' * 24}, "
+               f"secret a-registered-webhook-secret-value, pem {private_key_pem}")
+    record = logging.LogRecord("bot.test", logging.ERROR, __file__, 1, message, None, None)
+    line = JSONFormatter().format(record)
+    assert token not in line and "sk-ant-" not in line and "a-registered-webhook-secret-value" not in line
+    assert "PRIVATE KEY" not in line and private_key_pem.splitlines()[1] not in line
+    assert "GitHub said no" in line
+
+
+def test_the_suite_wide_scanner_is_watching(request):
+    scanner = request.getfixturevalue("_no_credential_in_any_log_line")
+    assert logging.Logger.callHandlers.__name__ == "call_handlers"
+    logging.getLogger("bot.ops.test").debug("a debug line of ours is seen too")
+    assert scanner.lines_seen > 0
+    assert logging.getLogger("bot").isEnabledFor(logging.DEBUG)
+
+
+def test_the_scanner_finds_what_redaction_cannot_know(private_key_pem):
+    scanner = LogScanner()
+    scanner.add_private_key("the key", private_key_pem)
+    scanner.add_secret("the fake's webhook secret", FAKE_WEBHOOK_SECRET)
+
+    def leaks_of(message: str) -> list[str]:
+        scanner.leaks.clear()
+        scanner.check(logging.LogRecord("bot.x", logging.INFO, __file__, 1, message, None, None))
+        return [leak.what for leak in scanner.leaks]
+
+    assert leaks_of("all quiet") == []
+    # A whole PEM block and known token shapes are redacted by the formatter before the scan…
+    assert leaks_of(f"pem {private_key_pem} token ghs_{'q' * 36}") == []
+    # …but an unregistered secret or one line of a key would reach the log: the scan says so.
+    assert leaks_of(f"verifying with {FAKE_WEBHOOK_SECRET}") == ["the fake's webhook secret"]
+    assert leaks_of(f"key line {private_key_pem.splitlines()[3]}") == ["the key"]
+    assert leaks_of("short token ghs_abcdefgh1") == ["an installation token (ghs_…)"]

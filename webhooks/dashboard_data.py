@@ -1,0 +1,236 @@
+"""What the dashboard shows, read from the sessions tables and always scoped to what the viewer
+may see (their installations, or everything for the operator's token)."""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.sessions.models import Interaction, Session
+from webhooks.auth import Viewer
+
+PAGE_SIZE = 50
+MAX_TRANSCRIPT_BYTES = 4 * 1024 * 1024  # decompressed; a larger transcript is cut, never loaded whole
+MAX_TRANSCRIPT_CHARS = 400_000
+SHA = re.compile(r"[0-9a-f]{7,64}")
+
+
+def scoped(viewer: Viewer) -> Select[tuple[Session]]:
+    query = select(Session)
+    if viewer.installation_ids is not None:
+        query = query.where(Session.installation_id.in_(sorted(viewer.installation_ids)))
+    return query
+
+
+# -- the list ------------------------------------------------------------------------------------
+@dataclass
+class SessionRow:
+    session: Session
+    current_step: str | None
+    current_status: str | None
+
+    @property
+    def tokens(self) -> int:
+        s = self.session
+        return s.input_tokens + s.output_tokens + s.cache_write_tokens + s.cache_read_tokens
+
+
+@dataclass
+class SessionList:
+    rows: list[SessionRow]
+    page: int
+    has_next: bool
+    repositories: list[str]
+
+
+async def list_sessions(db: AsyncSession, viewer: Viewer, *, status: str | None, repository: str | None,
+                        page: int) -> SessionList:
+    query = scoped(viewer)
+    if status:
+        query = query.where(Session.status == status)
+    if repository:
+        query = query.where(Session.repository_full_name == repository)
+    found = list(await db.scalars(query.order_by(Session.id.desc()).offset((page - 1) * PAGE_SIZE)
+                                  .limit(PAGE_SIZE + 1)))
+    sessions = found[:PAGE_SIZE]
+    steps = await current_steps(db, [s.id for s in sessions])
+    rows = [SessionRow(s, *steps.get(s.id, (None, None))) for s in sessions]
+    return SessionList(rows, page, len(found) > PAGE_SIZE, await repositories(db, viewer))
+
+
+async def current_steps(db: AsyncSession, session_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Each session's latest interaction: (step, status)."""
+    if not session_ids:
+        return {}
+    latest = (select(Interaction.session_id, func.max(Interaction.seq).label("seq"))
+              .where(Interaction.session_id.in_(session_ids)).group_by(Interaction.session_id).subquery())
+    rows = await db.execute(
+        select(Interaction.session_id, Interaction.step, Interaction.status)
+        .join(latest, and_(Interaction.session_id == latest.c.session_id, Interaction.seq == latest.c.seq))
+    )
+    return {session_id: (step, status) for session_id, step, status in rows}
+
+
+async def repositories(db: AsyncSession, viewer: Viewer) -> list[str]:
+    query = scoped(viewer).with_only_columns(Session.repository_full_name).distinct()
+    return sorted(await db.scalars(query))
+
+
+# -- one session ---------------------------------------------------------------------------------
+@dataclass
+class TimelineRow:
+    interaction: Interaction
+    summary: str
+    result_json: str | None
+
+
+@dataclass
+class StepUsage:
+    step: str
+    attempts: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass
+class Commit:
+    seq: int
+    step: str
+    sha: str
+    url: str
+
+
+@dataclass
+class CheckRun:
+    seq: int
+    head_sha: str
+    name: str
+    conclusion: str | None
+    passed: bool
+    url: str | None
+
+
+@dataclass
+class Transcript:
+    seq: int
+    step: str
+    text: str
+
+
+@dataclass
+class SessionDetail:
+    session: Session
+    timeline: list[TimelineRow]
+    commits: list[Commit]
+    checks: list[CheckRun]
+    usage: list[StepUsage]
+    transcripts: list[Transcript] = field(default_factory=list)
+
+
+async def session_detail(db: AsyncSession, viewer: Viewer, session_id: int, html_url: str) -> SessionDetail | None:
+    session = await db.scalar(scoped(viewer).where(Session.id == session_id))
+    if session is None:
+        return None
+    interactions = list(await db.scalars(select(Interaction).where(Interaction.session_id == session_id)
+                                         .order_by(Interaction.seq)))
+    repo_url = f"{html_url}/{session.repository_full_name}"
+    return SessionDetail(
+        session=session,
+        timeline=[TimelineRow(i, summarize(i), result_json(i.result)) for i in interactions],
+        commits=commits_of(interactions, repo_url),
+        checks=checks_of(interactions),
+        usage=usage_by_step(interactions),
+        transcripts=[Transcript(i.seq, i.step, readable_transcript(i.transcript))
+                     for i in interactions if i.transcript],
+    )
+
+
+def summarize(interaction: Interaction) -> str:
+    """One line saying what a step did or what a signal was."""
+    result, parts = interaction.result or {}, []
+    if "state" in result:
+        parts.append(str(result["state"]))
+    if result.get("failed_checks"):
+        parts.append("failed: " + ", ".join(map(str, result["failed_checks"])))
+    elif isinstance(result.get("checks"), list):
+        parts.append(f"{len(result['checks'])} check(s)")
+    for key in ("reason", "note"):
+        if result.get(key):
+            parts.append(str(result[key]))
+    if result.get("files"):
+        parts.append(f"{len(result['files'])} file(s)")
+    if result.get("pr_number"):
+        parts.append(f"PR #{result['pr_number']}")
+    if result.get("merged"):
+        parts.append("merged")
+    if interaction.commit_sha:
+        parts.append(f"commit {interaction.commit_sha[:7]}")
+    if not parts and interaction.input:
+        parts.extend(f"{k}: {v}" for k, v in interaction.input.items() if k in {"by", "reason", "event", "command"})
+    return " · ".join(parts)[:300]
+
+
+def result_json(result: dict[str, Any] | None) -> str | None:
+    return json.dumps(result, indent=2, sort_keys=True, default=str)[:20_000] if result else None
+
+
+def commits_of(interactions: Sequence[Interaction], repo_url: str) -> list[Commit]:
+    return [Commit(i.seq, i.step, i.commit_sha, f"{repo_url}/commit/{i.commit_sha}")
+            for i in interactions if i.commit_sha and SHA.fullmatch(i.commit_sha)]
+
+
+def checks_of(interactions: Sequence[Interaction]) -> list[CheckRun]:
+    """The check runs RunTests recorded, newest results last."""
+    runs = []
+    for i in interactions:
+        result = i.result or {}
+        if i.step != "RunTests" or i.status != "succeeded" or not isinstance(result.get("checks"), list):
+            continue
+        for check in result["checks"]:
+            if isinstance(check, dict):
+                url = check.get("url")
+                runs.append(CheckRun(i.seq, str(result.get("head_sha") or ""), str(check.get("name", "?")),
+                                     check.get("conclusion"), bool(check.get("passed")),
+                                     url if isinstance(url, str) and url.startswith(("https://", "http://")) else None))
+    return runs
+
+
+def usage_by_step(interactions: Sequence[Interaction]) -> list[StepUsage]:
+    usage: dict[str, StepUsage] = {}
+    for i in interactions:
+        if i.status not in ("succeeded", "failed"):
+            continue
+        row = usage.setdefault(i.step, StepUsage(i.step))
+        row.attempts += 1
+        row.input_tokens += i.input_tokens or 0
+        row.output_tokens += i.output_tokens or 0
+        row.cache_write_tokens += i.cache_write_tokens or 0
+        row.cache_read_tokens += i.cache_read_tokens or 0
+        row.cost_usd += i.cost_usd or 0.0
+    return list(usage.values())
+
+
+def readable_transcript(blob: bytes) -> str:
+    """The zlib-compressed JSON transcript, pretty-printed (the page escapes it); bounded in size."""
+    try:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(blob, MAX_TRANSCRIPT_BYTES)
+        cut = bool(inflater.unconsumed_tail)
+        text = raw.decode("utf-8", errors="replace")
+        if not cut:
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (zlib.error, ValueError):
+        return "(this transcript could not be read)"
+    if cut or len(text) > MAX_TRANSCRIPT_CHARS:
+        return text[:MAX_TRANSCRIPT_CHARS] + "\n… (cut: the transcript is larger than the page shows)"
+    return text

@@ -1,0 +1,78 @@
+"""Setup mode and normal mode, and the switch from one to the other without a restart.
+
+Without the GitHub App's settings the server starts in *setup mode*: only the database is open
+(for `/healthz` and the dashboard), webhooks are refused with 503, and `/` offers to register
+the App. `Modes.activate(settings)` then starts the engine (GitHub clients, runner, intake) with
+the registered settings and flips `app.state.ready`; the webhook route reads that flag. A server
+started with complete settings activates at once, so both paths run the same engine code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import AsyncContextManager
+
+from fastapi import FastAPI
+
+from bot.config import Settings
+from bot.context import Context
+from bot.logs import register_secret
+
+log = logging.getLogger(__name__)
+
+# The engine's lifetime: starts everything on entry (sets app.state.context/runner/intake) and
+# drains and stops it on exit.
+Engine = Callable[[FastAPI, Settings], AsyncContextManager[None]]
+
+
+class Modes:
+    def __init__(self, app: FastAPI, stack: contextlib.AsyncExitStack, engine: Engine) -> None:
+        self.app, self.stack, self.engine = app, stack, engine
+        self.lock = asyncio.Lock()  # held across a whole registration, so only one can ever complete
+        self._setup_database = contextlib.AsyncExitStack()
+
+    @property
+    def ready(self) -> bool:
+        return bool(getattr(self.app.state, "ready", False))
+
+    async def start(self, settings: Settings) -> None:
+        self.app.state.settings = settings
+        self.app.state.ready = False
+        if settings.github_app_configured:
+            await self.activate(settings)
+            return
+        # Setup mode: the database only (no GitHub clients, no runner, no intake).
+        self.app.state.context = await self._setup_database.enter_async_context(Context.open(settings))
+        log.warning("setup mode: the GitHub App is not registered yet; webhooks are refused until it is")
+
+    async def activate(self, settings: Settings) -> None:
+        """Start the engine with complete settings; afterwards the server is in normal mode."""
+        settings.require_github_app()
+        if self.ready:
+            return
+        for secret in (settings.private_key, settings.webhook_secret, settings.github_client_secret):
+            if secret is not None:
+                register_secret(secret.get_secret_value())
+        await self.stack.enter_async_context(self.engine(self.app, settings))
+        self.app.state.settings = settings
+        self.app.state.ready = True
+        await self._setup_database.aclose()  # the engine has its own database connection pool now
+
+    async def stop(self) -> None:
+        await self._setup_database.aclose()
+
+
+def lifespan(settings: Settings, engine: Engine) -> Callable[[FastAPI], AsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            modes = Modes(app, stack, engine)
+            app.state.modes = modes
+            stack.push_async_callback(modes.stop)
+            await modes.start(settings)
+            yield
+
+    return run
