@@ -8,6 +8,7 @@ A delivery still `pending` after a crash is picked up again by `recover` at star
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 
@@ -34,7 +35,8 @@ class Intake:
     def submit(self, delivery_id: str) -> None:
         """Schedule processing; never runs inline, so the webhook response is not delayed."""
         if delivery_id not in self._in_flight:
-            task = asyncio.create_task(self.process(delivery_id), name=f"delivery:{delivery_id}")
+            task = asyncio.create_task(self.process(delivery_id), name=f"delivery:{delivery_id}",
+                                       context=contextvars.Context())
             self._in_flight[delivery_id] = task
             task.add_done_callback(lambda _: self._in_flight.pop(delivery_id, None))
 

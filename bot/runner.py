@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -79,7 +80,9 @@ class Runner:
 
     def schedule(self, session_id: int, delay: float = 0.0) -> None:
         """Wake the session soon, in the background."""
-        task = asyncio.create_task(self._wake_later(session_id, delay), name=f"session:{session_id}")
+        # A fresh context: a wake must not inherit the caller's open GitHub client or log fields.
+        task = asyncio.create_task(self._wake_later(session_id, delay), name=f"session:{session_id}",
+                                   context=contextvars.Context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

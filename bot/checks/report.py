@@ -28,6 +28,13 @@ class CheckFailure:
     text: str
     signature: str
     failing_tests: list[str] = field(default_factory=list)
+    failing_files: set[str] = field(default_factory=set)
+
+    def touches(self, path: str) -> bool:
+        """Whether a failing test lives in `path` (the component's test file)."""
+        name = path.rsplit("/", 1)[-1]
+        return any(f == path or f.endswith("/" + path) or f == name or f.endswith("/" + name)
+                   for f in self.failing_files) or any(path in test for test in self.failing_tests)
 
 
 @dataclass
@@ -62,6 +69,7 @@ async def describe_failure(gh: GitHub, owner: str, repo: str, run: dict[str, Any
         parts.append("Annotations:\n" + "\n".join(annotations))
     signature_source = "\n".join(parts)
     failing_tests: list[str] = []
+    failing_files: set[str] = set()
     if (run.get("app") or {}).get("slug") == ACTIONS_SLUG:
         log_text = await _job_log(gh, owner, repo, run["id"])
         if log_text:
@@ -69,12 +77,15 @@ async def describe_failure(gh: GitHub, owner: str, repo: str, run: dict[str, Any
             parts.append(render(parsed, max_bytes=max_bytes))
             signature_source = failure_signature(parsed)
             failing_tests = [f.test_id for f in parsed.failures]
+            failing_files = {f.file for f in parsed.failures if f.file} | {
+                f.test_id.split("::", 1)[0] for f in parsed.failures if "::" in f.test_id}
     text = truncate_utf8("\n\n".join(parts) or "(the check reported no details)", max_bytes)
     return CheckFailure(
         name=run["name"], conclusion=run.get("conclusion"), url=run.get("html_url"), text=text,
         signature=hashlib.sha256(f"{run['name']}|{run.get('conclusion')}|{signature_source}".encode())
         .hexdigest()[:16],
         failing_tests=failing_tests,
+        failing_files=failing_files,
     )
 
 
