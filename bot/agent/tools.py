@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import io
 import logging
-import posixpath
 import re
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.github.workspace import FileNotInBranch, PathRefused, Workspace
+from bot.github.workspace import FileNotInBranch, PathRefused, Workspace, clean_path
 
 log = logging.getLogger(__name__)
 
@@ -110,17 +109,7 @@ def readable_path(path: Any) -> str:
     to see how CI runs the tests); `.git`, absolute paths and `..` are refused as for writing."""
     if not isinstance(path, str) or not path.strip():
         raise PathRefused("`path` is required (relative to the repository root)")
-    raw = path.strip().replace("\\", "/")
-    if "\x00" in raw:
-        raise PathRefused(f"{path!r}: NUL byte in path")
-    if raw.startswith("/"):
-        raise PathRefused(f"{path}: absolute paths are refused; use a path relative to the repository root")
-    if ".." in raw.split("/"):
-        raise PathRefused(f"{path}: '..' would leave the repository")
-    clean = posixpath.normpath(raw)
-    if any(part.lower() == ".git" for part in clean.split("/")):
-        raise PathRefused(f"{clean}: paths inside a .git directory are refused")
-    return "" if clean == "." else clean
+    return clean_path(path)
 
 
 def numbered(lines: list[str], first_number: int = 1) -> str:

@@ -42,8 +42,9 @@ class Entry:
     size: int | None = None
 
 
-def normalize_path(path: str, protected: Iterable[str] = ()) -> str:
-    """A clean repository-relative path, or `PathRefused` saying why not (in words a model can act on)."""
+def clean_path(path: str) -> str:
+    """A normalized repository-relative path ("" for the root), or `PathRefused` saying why not
+    (in words a model can act on): absolute paths, `..` and anything inside `.git` are refused."""
     if not isinstance(path, str) or not path.strip():
         raise PathRefused("empty path")
     raw = path.strip().replace("\\", "/")
@@ -56,7 +57,13 @@ def normalize_path(path: str, protected: Iterable[str] = ()) -> str:
     clean = posixpath.normpath(raw)
     if any(part.lower() == ".git" for part in clean.split("/")):
         raise PathRefused(f"{clean}: paths inside a .git directory are refused")
-    if clean == ".":
+    return "" if clean == "." else clean
+
+
+def normalize_path(path: str, protected: Iterable[str] = ()) -> str:
+    """A clean repository-relative path to write, or `PathRefused` saying why not."""
+    clean = clean_path(path)
+    if not clean:
         raise PathRefused(f"{path}: names the repository root, not a file")
     for pattern in (*ALWAYS_PROTECTED, *protected):
         if is_protected(clean, pattern):
