@@ -32,6 +32,7 @@ import anthropic
 import httpx2
 from githubkit.exception import GitHubException
 
+from bot import metrics
 from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
 from bot.agent import prompts
 from bot.agent.pricing import DEFAULT_PRICING, Pricing, TokenCounts
@@ -214,7 +215,7 @@ class AgentRun:
     async def request(self) -> Any:
         self.messages_at_last_request = len(self.messages) + 1  # the reply is counted as output
         try:
-            return await self.agent.client.messages.create(
+            message = await self.agent.client.messages.create(
                 model=self.agent.model,
                 max_tokens=self.agent.max_output_tokens,
                 system=self.system,
@@ -222,8 +223,11 @@ class AgentRun:
                 messages=self.request_messages(),
             )
         except anthropic.APIError as exc:
+            metrics.record_anthropic_call(self.agent.model, type(exc).__name__)
             reason, retryable = describe_api_error(exc, self.agent)
             self.stop(reason, retryable=retryable)
+        metrics.record_anthropic_call(self.agent.model, "ok", message.usage)
+        return message
 
     def request_messages(self) -> list[dict[str, Any]]:
         """The conversation with the moving breakpoint on its last block (the first message keeps its own)."""
