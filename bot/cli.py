@@ -15,11 +15,11 @@ import httpx
 from githubkit.exception import RequestError, RequestFailed
 from sqlalchemy.exc import DBAPIError
 
-from bot import __version__
+from bot import __version__, ops, opsview
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging, redact, register_secret
 from bot.ops import ACTIVE, OpsError
-from bot.redeliver import MAX_WINDOW, DurationError, RedeliveryReport, parse_duration
+from bot.redeliver import MAX_WINDOW, DurationError, RedeliveryReport, parse_duration, redeliver_failed
 from bot.sessions.models import SessionStatus
 
 if TYPE_CHECKING:
@@ -196,8 +196,6 @@ async def serve(server: Any, app: Any, redeliver_since: timedelta | None) -> Non
 
 async def redeliver_when_up(server: Any, app: Any, window: timedelta, poll: float = 0.1) -> RedeliveryReport | None:
     """Once the server accepts requests (so redeliveries land), ask GitHub to redeliver what failed."""
-    from bot.redeliver import redeliver_failed
-
     while not server.started:
         if server.should_exit:
             return None
@@ -248,8 +246,6 @@ def as_json(value: Any) -> str:
 
 
 def cmd_sessions_list(args: argparse.Namespace) -> int:
-    from bot import ops, opsview
-
     rows = run_with_db(operator_settings(), lambda db: ops.list_sessions(
         db, status=args.status, repository=args.repository, limit=args.limit))
     emit(as_json(rows) if args.json else opsview.sessions_table(rows))
@@ -257,8 +253,6 @@ def cmd_sessions_list(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions_show(args: argparse.Namespace) -> int:
-    from bot import ops, opsview
-
     session, interactions = run_with_db(operator_settings(),
                                         lambda db: ops.load_session(db, args.id, transcripts=args.transcript))
     record = ops.session_record(session, interactions, transcripts=args.transcript)
@@ -270,8 +264,6 @@ def cmd_sessions_show(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions_signal(args: argparse.Namespace) -> int:
-    from bot import ops
-
     change = ops.retry_session if args.signal == "retry" else ops.cancel_session
     session = run_with_db(operator_settings(), lambda db: change(db, args.id))
     what = "retry" if args.signal == "retry" else "stop"
@@ -281,8 +273,6 @@ def cmd_sessions_signal(args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries_list(args: argparse.Namespace) -> int:
-    from bot import ops, opsview
-
     rows = run_with_db(operator_settings(), lambda db: ops.list_deliveries(
         db, failed=args.failed, since=args.since, limit=args.limit))
     emit(as_json(rows) if args.json else opsview.deliveries_table(rows))
@@ -304,7 +294,6 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
 async def redeliver(settings: Settings, window: timedelta, dry_run: bool,
                     transport: httpx.AsyncBaseTransport | None = None) -> RedeliveryReport:
     from bot.github.client import GitHubApps
-    from bot.redeliver import redeliver_failed
 
     apps = GitHubApps(settings, transport=transport)
     async with apps.app:

@@ -240,17 +240,19 @@ def unreachable() -> PageError:
 async def exchange_code(http: httpx.AsyncClient, settings: Settings, code: str, redirect_uri: str) -> str:
     """The user's token for `code`, from GitHub's *web* host (not the API)."""
     try:
-        response = await http.post(f"{settings.html_url}/login/oauth/access_token", headers={"Accept": "application/json"},
+        response = await http.post(f"{settings.html_url}/login/oauth/access_token",
+                                   headers={"Accept": "application/json"},
                                    data={"client_id": settings.github_client_id,
                                          "client_secret": settings.github_client_secret.get_secret_value(),
                                          "code": code, "redirect_uri": redirect_uri})
-        answer = response.json() if response.status_code == 200 else {}
+        response.raise_for_status()
+        answer = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         log.warning("OAuth code exchange failed: %s", type(exc).__name__)
         raise unreachable() from None
     token = answer.get("access_token") if isinstance(answer, dict) else None
-    if not isinstance(token, str) or not token:
-        log.info("OAuth code exchange refused: %s", answer.get("error") if isinstance(answer, dict) else response.status_code)
+    if not isinstance(token, str) or not token:  # GitHub answers 200 with {"error": …}
+        log.info("OAuth code exchange refused: %s", answer.get("error") if isinstance(answer, dict) else "?")
         raise PageError(400, "GitHub did not accept this sign-in", "The code expired or was used already.",
                         retry_url="/auth/login", retry_label="Sign in again")
     return token
@@ -266,7 +268,8 @@ async def viewer_for_token(http: httpx.AsyncClient, settings: Settings, token: s
         user.raise_for_status()
         ids: set[int] = set()
         for page in range(1, MAX_INSTALLATION_PAGES + 1):
-            answer = await http.get(f"{api}/user/installations", headers=headers, params={"per_page": 100, "page": page})
+            answer = await http.get(f"{api}/user/installations", headers=headers,
+                                    params={"per_page": 100, "page": page})
             answer.raise_for_status()
             installations = answer.json().get("installations") or []
             ids.update(int(i["id"]) for i in installations

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import AsyncContextManager
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 
 from fastapi import FastAPI
 

@@ -42,7 +42,7 @@ CALLBACK_PATH = "/setup/callback"
 SIGN_IN_CALLBACK_PATH = "/auth/callback"
 STATE_COOKIE = "component_bot_setup"
 STATE_TTL_SECONDS = 30 * 60  # GitHub wants the whole flow done within an hour
-MAX_PENDING_STATES = 64
+MAX_PENDING_STATES = 1000
 ORG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 CODE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_NAME_LENGTH = 34  # GitHub's limit on App names
@@ -68,7 +68,8 @@ def load_app_yml() -> dict[str, Any]:
                     "directory, as the project ships it.")
 
 
-def build_manifest(app_yml: dict[str, Any], base_url: str, settings: Settings, name: str | None = None) -> dict[str, Any]:
+def build_manifest(app_yml: dict[str, Any], base_url: str, settings: Settings,
+                   name: str | None = None) -> dict[str, Any]:
     """app.yml, with the addresses of this server filled in."""
     manifest = dict(app_yml)
     manifest["hook_attributes"] = {**(app_yml.get("hook_attributes") or {}),
