@@ -29,14 +29,15 @@ def register_secret(value: str | None) -> None:
     """Make `value` (and each line of it, for PEM keys) disappear from every log line."""
     if value:
         _secrets.add(value)
-        _secrets.update(line for line in value.splitlines() if len(line) >= 16)
+        _secrets.update(line for line in value.splitlines() if len(line) >= 16 and not line.startswith("-----"))
 
 
 def redact(text: str) -> str:
+    text = _TOKEN_PATTERN.sub(REDACTED, text)  # first: whole PEM blocks, whoever's key they hold
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return _TOKEN_PATTERN.sub(REDACTED, text)
+    return text
 
 
 @contextlib.contextmanager

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.ops import decode_transcript, last_steps
 from bot.sessions.models import Interaction, Session
 from webhooks.auth import Viewer
 
 PAGE_SIZE = 50
-MAX_TRANSCRIPT_BYTES = 4 * 1024 * 1024  # decompressed; a larger transcript is cut, never loaded whole
 MAX_TRANSCRIPT_CHARS = 400_000
 SHA = re.compile(r"[0-9a-f]{7,64}")
 
@@ -60,22 +59,9 @@ async def list_sessions(db: AsyncSession, viewer: Viewer, *, status: str | None,
     found = list(await db.scalars(query.order_by(Session.id.desc()).offset((page - 1) * PAGE_SIZE)
                                   .limit(PAGE_SIZE + 1)))
     sessions = found[:PAGE_SIZE]
-    steps = await current_steps(db, [s.id for s in sessions])
+    steps = await last_steps(db, [s.id for s in sessions])
     rows = [SessionRow(s, *steps.get(s.id, (None, None))) for s in sessions]
     return SessionList(rows, page, len(found) > PAGE_SIZE, await repositories(db, viewer))
-
-
-async def current_steps(db: AsyncSession, session_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """Each session's latest interaction: (step, status)."""
-    if not session_ids:
-        return {}
-    latest = (select(Interaction.session_id, func.max(Interaction.seq).label("seq"))
-              .where(Interaction.session_id.in_(session_ids)).group_by(Interaction.session_id).subquery())
-    rows = await db.execute(
-        select(Interaction.session_id, Interaction.step, Interaction.status)
-        .join(latest, and_(Interaction.session_id == latest.c.session_id, Interaction.seq == latest.c.seq))
-    )
-    return {session_id: (step, status) for session_id, step, status in rows}
 
 
 async def repositories(db: AsyncSession, viewer: Viewer) -> list[str]:
@@ -221,16 +207,8 @@ def usage_by_step(interactions: Sequence[Interaction]) -> list[StepUsage]:
 
 
 def readable_transcript(blob: bytes) -> str:
-    """The zlib-compressed JSON transcript, pretty-printed (the page escapes it); bounded in size."""
-    try:
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(blob, MAX_TRANSCRIPT_BYTES)
-        cut = bool(inflater.unconsumed_tail)
-        text = raw.decode("utf-8", errors="replace")
-        if not cut:
-            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except (zlib.error, ValueError):
-        return "(this transcript could not be read)"
-    if cut or len(text) > MAX_TRANSCRIPT_CHARS:
+    """The stored transcript, pretty-printed (the page escapes it); bounded in size."""
+    text = json.dumps(decode_transcript(blob), indent=2, ensure_ascii=False, default=str)
+    if len(text) > MAX_TRANSCRIPT_CHARS:
         return text[:MAX_TRANSCRIPT_CHARS] + "\n… (cut: the transcript is larger than the page shows)"
     return text

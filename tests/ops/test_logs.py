@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.logs import ContextFilter, JSONFormatter, register_secret
-from tests.fakes.github import WEBHOOK_SECRET as FAKE_WEBHOOK_SECRET
 from tests.harness import ISSUE_BODY, REPO
 from tests.ops.logscan import LogScanner
 from tests.webhook_helpers import WEBHOOK_SECRET
@@ -94,10 +96,14 @@ def test_the_suite_wide_scanner_is_watching(request):
     assert logging.getLogger("bot").isEnabledFor(logging.DEBUG)
 
 
-def test_the_scanner_finds_what_redaction_cannot_know(private_key_pem):
+def test_the_scanner_finds_what_redaction_cannot_know():
+    # Fresh credentials, never given to bot.logs.register_secret by any test (redaction is process-wide).
+    unregistered = f"secret-{uuid.uuid4().hex}"
+    private_key_pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     scanner = LogScanner()
     scanner.add_private_key("the key", private_key_pem)
-    scanner.add_secret("the fake's webhook secret", FAKE_WEBHOOK_SECRET)
+    scanner.add_secret("the fake's webhook secret", unregistered)
 
     def leaks_of(message: str) -> list[str]:
         scanner.leaks.clear()
@@ -108,6 +114,6 @@ def test_the_scanner_finds_what_redaction_cannot_know(private_key_pem):
     # A whole PEM block and known token shapes are redacted by the formatter before the scan…
     assert leaks_of(f"pem {private_key_pem} token ghs_{'q' * 36}") == []
     # …but an unregistered secret or one line of a key would reach the log: the scan says so.
-    assert leaks_of(f"verifying with {FAKE_WEBHOOK_SECRET}") == ["the fake's webhook secret"]
+    assert leaks_of(f"verifying with {unregistered}") == ["the fake's webhook secret"]
     assert leaks_of(f"key line {private_key_pem.splitlines()[3]}") == ["the key"]
     assert leaks_of("short token ghs_abcdefgh1") == ["an installation token (ghs_…)"]
