@@ -298,3 +298,18 @@ async def test_healthz_503_when_database_unreachable(app, client):
         app.state.context.engine = healthy_engine
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+async def test_a_delivery_that_cannot_be_recorded_is_503_so_github_marks_it_failed(app, client):
+    from bot.db import create_engine, session_factory
+
+    healthy = app.state.context.db
+    unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
+    app.state.context.db = session_factory(unreachable)
+    try:
+        response = await post_delivery(client, "issues", load_payload("issues.opened"))
+    finally:
+        app.state.context.db = healthy
+        await unreachable.dispose()
+    assert response.status_code == 503
+    assert "not recorded" in response.json()["error"]

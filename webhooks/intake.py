@@ -10,6 +10,7 @@ import json
 import logging
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from fastapi.responses import JSONResponse
 from githubkit.webhooks import verify
 
@@ -78,8 +79,13 @@ async def receive_webhook(request: Request) -> JSONResponse:
         return error(400, "body is not a JSON object")
 
     header = DeliveryHeader.from_payload(delivery_id, event, payload)
-    async with state.context.db() as db, db.begin():
-        recorded = await record_delivery(db, header, body)
+    try:
+        async with state.context.db() as db, db.begin():
+            recorded = await record_delivery(db, header, body)
+    except (OperationalError, InterfaceError, OSError) as exc:
+        # Not recorded, so not acknowledged: GitHub marks the delivery failed and `redeliver` recovers it.
+        log.error("could not record delivery %s: database unavailable (%s)", delivery_id, type(exc).__name__)
+        return error(503, "database unavailable; the delivery was not recorded")
     if not recorded:
         log.info("delivery %s seen before; not processed again", delivery_id)
         count_delivery(event, "duplicate")
