@@ -93,8 +93,12 @@ def _rows(interactions: Sequence[Interaction], current: str | None) -> list[dict
 def _note(step: str, last: Interaction, times: int) -> str:
     result = last.result or {}
     if step == Step.RunTests.value:
-        return {"passed": "checks passed", "failed": f"{len(result.get('failed_checks', []))} failing check(s)",
-                "pending": "waiting for checks"}.get(result.get("state"), result.get("reason", ""))
+        if result.get("state") == "failed":
+            failing = [c for c in result.get("checks") or [] if not c.get("passed")]
+            return "failing: " + ", ".join(f"[{c['name']}]({c['url']})" if c.get("url") else c["name"]
+                                           for c in failing)
+        return {"passed": "checks passed", "pending": "waiting for checks"}.get(result.get("state"),
+                                                                                result.get("reason", ""))
     if last.commit_sha:
         return f"commit {last.commit_sha[:7]}" + (f" ({times}×)" if times > 1 else "")
     return result.get("note", "")

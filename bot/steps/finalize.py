@@ -70,12 +70,11 @@ async def merge_by_policy(ctx: StepContext, pull: dict) -> dict:
     if any(not r.get("approval") for r in requests):
         return await merge_now(ctx, pull["title"])  # a maintainer's /merge, whatever the policy
     if policy == MergePolicy.manual:
-        return {"merged": False, "waiting_for": "ready for review: a maintainer reviews and merges "
-                                                "(or comments `/merge`)"}
+        return {"merged": False, "waiting_for": "a maintainer reviews and merges (or comments `/merge`)"}
     if policy == MergePolicy.on_approval:
         approver = await approved_by_writer(ctx.gh, ctx.owner, ctx.repo, ctx.session.pr_number, ctx.session.head_sha)
         if approver is None:
-            return {"merged": False, "waiting_for": "ready for review: merges once a maintainer approves"}
+            return {"merged": False, "waiting_for": "merges once a maintainer approves"}
     return await merge_now(ctx, pull["title"])
 
 
