@@ -66,8 +66,8 @@ async def pull_request_comment(event: Event, context: Context) -> None:
         return  # bot.commands handles these on issues and pull requests alike
     session = await _session_for_pull(context, scope, issue["number"])
     gh = context.github.installation(scope.installation_id)
-    if session is None or not await _writer(context, gh, scope, event):
-        return
+    if session is None or SessionStatus(session.status).is_final or not await _writer(context, gh, scope, event):
+        return  # an ended session takes no instructions (a maintainer can `/retry` a failed one)
     owner, repo = scope.repository_full_name.split("/", 1)
     await gh.rest.reactions.async_create_for_issue_comment(owner, repo, comment["id"], content="eyes")
     if command == "merge":
@@ -89,7 +89,7 @@ async def review_submitted(event: Event, context: Context) -> None:
         return
     session = await _session_for_pull(context, scope, pull.get("number"))
     gh = context.github.installation(scope.installation_id)
-    if session is None or not await _writer(context, gh, scope, event):
+    if session is None or SessionStatus(session.status).is_final or not await _writer(context, gh, scope, event):
         return
     state = (review.get("state") or "").lower()
     login = event.sender.get("login")

@@ -270,3 +270,19 @@ async def test_closing_the_pull_request_cancels_the_session(settings, fake):
         await bot.settle()
         session = await bot.session()
     assert session.status == "cancelled"
+
+
+async def test_an_ended_session_takes_no_instructions(settings, fake):
+    agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
+    async with BotHarness(settings_for(fake, settings), fake, agent) as bot:
+        await green(bot, fake)
+        fake.add_pr_comment(REPO, pull(fake).number, "/merge", user="maria")
+        await bot.settle()
+        session = await bot.session()
+        assert session.status == "completed"
+        before = len(await bot.interactions(session.id))
+        late = fake.add_pr_comment(REPO, pull(fake).number, "@component-bot-test one more thing", user="maria")
+        await bot.settle()
+        assert len(await bot.interactions(session.id)) == before
+    assert reactions_on(fake, "issue_comment", late.id) == []
+    assert agent.calls == 1
