@@ -25,9 +25,12 @@ _TOKEN_PATTERN = re.compile(
 REDACTED = "[REDACTED]"
 
 
+MIN_SECRET_LENGTH = 8  # a shorter "secret" would blank out ordinary words in every line
+
+
 def register_secret(value: str | None) -> None:
     """Make `value` (and each line of it, for PEM keys) disappear from every log line."""
-    if value:
+    if value and len(value) >= MIN_SECRET_LENGTH:
         _secrets.add(value)
         _secrets.update(line for line in value.splitlines() if len(line) >= 16 and not line.startswith("-----"))
 

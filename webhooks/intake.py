@@ -90,7 +90,7 @@ async def receive_webhook(request: Request) -> JSONResponse:
         log.info("delivery %s seen before; not processed again", delivery_id)
         count_delivery(event, "duplicate")
         return JSONResponse({"duplicate": True, "delivery": delivery_id}, status_code=200)
-    state.intake.submit(delivery_id)
+    state.intake.submit(delivery_id, header, payload)
     answer = {"accepted": True, "delivery": delivery_id}
     if event == "ping":
         answer["pong"] = True
