@@ -22,8 +22,9 @@ from bot.context import Context
 from bot.logs import log_context, redact
 from bot.metrics import record_delivery, record_error
 from bot.routing import Event, Router
-from bot.sessions.deliveries import DeliveryHeader, finish_delivery, get_delivery, pending_delivery_ids
+from bot.sessions.deliveries import DeliveryHeader, get_delivery, pending_delivery_ids
 from bot.sessions.models import DeliveryOutcome
+from bot.sessions.recorder import DeliveryRecorder
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,10 @@ MAX_CONCURRENT = 32
 
 
 class Intake:
-    def __init__(self, router: Router, context: Context) -> None:
+    def __init__(self, router: Router, context: Context, recorder: DeliveryRecorder) -> None:
         self.router = router
         self.context = context
+        self.recorder = recorder  # outcomes are written in its batches, not a transaction each
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)  # a burst queues here instead of piling on the database
 
@@ -87,8 +89,7 @@ class Intake:
                          received.event, model_error)
             event = Event(name=received.event, delivery_id=received.delivery_id, payload=payload, model=model)
             outcome, error = await self._dispatch(event)
-            async with self.context.db() as db, db.begin():
-                await finish_delivery(db, received.delivery_id, outcome, error, model_error)
+            await self.recorder.finish(received.delivery_id, outcome, error, model_error)
             record_delivery(received.event, outcome.value)
 
     async def _dispatch(self, event: Event) -> tuple[DeliveryOutcome, str | None]:

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.routing import Event, Router
 from bot.sessions.models import Delivery
@@ -167,6 +167,34 @@ async def test_twenty_concurrent_duplicates_record_one_row(client, app):
     assert counted == ["raced-id"]
 
 
+async def test_concurrent_deliveries_are_recorded_together(client, app):
+    """Group commit: what arrives while a transaction runs is written by the next one, as one INSERT."""
+    app.state.intake.router = Router()
+    payload = load_payload("issues.labeled")
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(" ".join(statement.split()).upper())
+
+    engine = app.state.context.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        responses = await asyncio.gather(
+            *(post_delivery(client, "issues", payload, delivery_id=f"batched-{i}") for i in range(50))
+        )
+        await app.state.intake.drain()
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert [r.status_code for r in responses] == [202] * 50
+    inserts = [s for s in statements if s.startswith("INSERT INTO DELIVERIES")]
+    updates = [s for s in statements if s.startswith("UPDATE DELIVERIES")]
+    assert 1 <= len(inserts) < 50
+    assert 1 <= len(updates) < 50
+    rows = await deliveries(app)
+    assert sorted(row.delivery_id for row in rows) == sorted(f"batched-{i}" for i in range(50))
+    assert {row.outcome for row in rows} == {"ignored"}
+
+
 async def test_ping_is_answered(client, app):
     response = await post_delivery(client, "ping", load_payload("ping"))
     assert response.status_code == 202
@@ -313,3 +341,23 @@ async def test_a_delivery_that_cannot_be_recorded_is_503_so_github_marks_it_fail
         await unreachable.dispose()
     assert response.status_code == 503
     assert "not recorded" in response.json()["error"]
+
+
+async def test_every_delivery_of_a_failed_batch_is_503_and_the_recorder_carries_on(app, client):
+    from bot.db import create_engine, session_factory
+
+    healthy = app.state.context.db
+    unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
+    app.state.context.db = session_factory(unreachable)
+    try:
+        responses = await asyncio.gather(
+            *(post_delivery(client, "issues", load_payload("issues.opened")) for _ in range(5))
+        )
+    finally:
+        app.state.context.db = healthy
+        await unreachable.dispose()
+    assert [r.status_code for r in responses] == [503] * 5
+    assert await count_deliveries(app) == 0
+    assert (await post_delivery(client, "issues", load_payload("issues.opened"))).status_code == 202
+    await app.state.intake.drain()
+    assert await count_deliveries(app) == 1

@@ -23,6 +23,7 @@ from bot.handlers import build_router
 from bot.intake import Intake
 from bot.routing import Router
 from bot.runner import Runner
+from bot.sessions.recorder import DeliveryRecorder
 from webhooks import intake, metrics, modes, pages
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,14 @@ def create_app(settings: Settings, *, router: Router | None = None,
 
     @contextlib.asynccontextmanager
     async def engine(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-        async with Context.open(settings, github_transport=github_transport,
-                                agent=agent or default_agent(settings)) as context:
+        async with (Context.open(settings, github_transport=github_transport,
+                                 agent=agent or default_agent(settings)) as context,
+                    DeliveryRecorder.running(context) as recorder):
             context.runner = Runner(context, **(runner_options or {}))
             app.state.context = context
             app.state.runner = context.runner
-            app.state.intake = Intake(router or build_router(), context)
+            app.state.recorder = recorder
+            app.state.intake = Intake(router or build_router(), context, recorder)
             await app.state.intake.recover()
             await context.runner.recover()
             context.runner.start_sweeping()  # picks up signals other processes record (`component-bot sessions retry`)

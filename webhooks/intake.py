@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from githubkit.webhooks import verify
 
 from bot.metrics import record_delivery as count_delivery
-from bot.sessions.deliveries import DeliveryHeader, record_delivery
+from bot.sessions.deliveries import DeliveryHeader
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -80,8 +80,7 @@ async def receive_webhook(request: Request) -> JSONResponse:
 
     header = DeliveryHeader.from_payload(delivery_id, event, payload)
     try:
-        async with state.context.db() as db, db.begin():
-            recorded = await record_delivery(db, header, body)
+        recorded = await state.recorder.record(header, body)  # returns once committed
     except (OperationalError, InterfaceError, OSError) as exc:
         # Not recorded, so not acknowledged: GitHub marks the delivery failed and `redeliver` recovers it.
         log.error("could not record delivery %s: database unavailable (%s)", delivery_id, type(exc).__name__)
