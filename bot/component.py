@@ -36,7 +36,7 @@ def parse_component(body: str | None) -> Component:
     missing = [label for label, attr in FIELDS.items() if not values.get(attr)]
     if missing:
         raise ComponentNotSpecified(
-            "the issue does not name the " + ", ".join(f"**{m}**" for m in missing) + ". Add them to the issue, "
+            "The issue does not name the " + ", ".join(f"**{m}**" for m in missing) + ". Add them to the issue, "
             "either as the issue form's sections (`### Component`, `### Design file`, `### Test file`) or as "
             "lines like `Design file: docs/stack.md`."
         )

@@ -26,7 +26,7 @@ async def run(ctx: StepContext) -> StepOutcome:
     try:
         component = parse_component(issue.get("body"))
     except ComponentNotSpecified as exc:
-        raise StepFailure("needs_human", str(exc)[0].upper() + str(exc)[1:])
+        raise StepFailure("needs_human", str(exc))
     missing = [f"the {kind} file `{path}`" for kind, path in
                (("design", component.design_path), ("test", component.test_path)) if not _exists(base, path)]
     if missing:
