@@ -591,17 +591,16 @@ def _jest_crossed(lines: list[str]) -> list[Failure]:
     return failures
 
 
+def _split_at_frames(body: list[str], frame: re.Pattern[str]) -> tuple[int, re.Match[str] | None]:
+    """Where a JS runner's failure message ends (its code frame or first stack frame), and the
+    first stack frame in the project's own code rather than in node_modules."""
+    split = next((i for i, line in enumerate(body) if _CODE_FRAME_LINE.match(line) or frame.match(line)), len(body))
+    frames = [m for m in map(frame.match, body[split:]) if m]
+    return split, next((m for m in frames if not _is_vendor_path(m["file"])), None)
+
+
 def _jest_failure(title: str, body: list[str], current_file: str | None) -> Failure:
-    split = next(
-        (
-            i
-            for i, line in enumerate(body)
-            if _CODE_FRAME_LINE.match(line) or _JEST_FRAME.match(line)
-        ),
-        len(body),
-    )
-    frames = [m for m in map(_JEST_FRAME.match, body[split:]) if m]
-    own = next((m for m in frames if not _is_vendor_path(m["file"])), None)
+    split, own = _split_at_frames(body, _JEST_FRAME)
     if title == _JEST_SUITE_FAILED:
         test_id = current_file or title
     else:
@@ -653,16 +652,7 @@ def _vitest_failure(target: str, body: list[str]) -> Failure:
     file, separator, name = target.partition(" > ")
     if not separator:
         file = file.split(" [ ")[0].strip()
-    split = next(
-        (
-            i
-            for i, line in enumerate(body)
-            if _CODE_FRAME_LINE.match(line) or _VITEST_FRAME.match(line)
-        ),
-        len(body),
-    )
-    frames = [m for m in map(_VITEST_FRAME.match, body[split:]) if m]
-    own = next((m for m in frames if not _is_vendor_path(m["file"])), None)
+    split, own = _split_at_frames(body, _VITEST_FRAME)
     relevant = [
         line
         for line in body[split:]
