@@ -104,15 +104,18 @@ def _note(step: str, last: Interaction, times: int) -> str:
     return result.get("note", "")
 
 
-async def find_status_comment(gh: GitHub, session: Session) -> int | None:
-    marker = status_marker(session.id)
-    async for comment in gh.rest.paginate(
-        gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
-        owner=session.owner, repo=session.repo, issue_number=session.issue_number, per_page=100,
-    ):
+async def find_marked_comment(gh: GitHub, owner: str, repo: str, number: int, marker: str) -> int | None:
+    """The id of the issue's or PR's comment carrying `marker` (our hidden idempotency key), if any."""
+    async for comment in gh.rest.paginate(gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
+                                          owner=owner, repo=repo, issue_number=number, per_page=100):
         if marker in (comment.get("body") or ""):
             return comment["id"]
     return None
+
+
+async def find_status_comment(gh: GitHub, session: Session) -> int | None:
+    return await find_marked_comment(gh, session.owner, session.repo, session.issue_number,
+                                     status_marker(session.id))
 
 
 async def publish_status(gh: GitHub, session: Session, body: str) -> int:
@@ -150,8 +153,5 @@ def render_attention(session: Session, interactions: Sequence[Interaction], stat
 
 async def post_once(gh: GitHub, owner: str, repo: str, number: int, marker: str, body: str) -> None:
     """Post `body` on the issue or PR unless a comment with `marker` is already there."""
-    async for comment in gh.rest.paginate(gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
-                                          owner=owner, repo=repo, issue_number=number, per_page=100):
-        if marker in (comment.get("body") or ""):
-            return
-    await gh.rest.issues.async_create_comment(owner, repo, number, body=body)
+    if await find_marked_comment(gh, owner, repo, number, marker) is None:
+        await gh.rest.issues.async_create_comment(owner, repo, number, body=body)
