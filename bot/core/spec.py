@@ -1,0 +1,105 @@
+"""The spec is locked: what the agent may never change, and how to recognise the component's tests.
+
+The component's test file and design file are the specification. So are the files that decide
+how the tests run or what the agent is told: `conftest.py` files on the way from the repository
+root to the test file, everything under `.github/` (workflows, the actions they use, this bot's
+config), `.gitattributes`, `.gitmodules` and the instruction files. Each lock carries the words the
+editor tool answers with, so the model learns what to do instead. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
+REPORT_TOOL = "report_spec_problem"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A path or glob the agent may not write, and what to tell it when it tries."""
+
+    pattern: str
+    reason: str
+
+
+def spec_locks(design_path: str | None, test_path: str | None, configured: Iterable[str] = ()) -> tuple[Lock, ...]:
+    """Every lock of a session: the fixed ones, then the repository's `protected_paths`."""
+    locks: list[Lock] = []
+    if test_path:
+        locks.append(Lock(test_path, f"`{test_path}` is the component's test file, the specification: it is locked. "
+                                     "Make the implementation satisfy it. If you are sure a test contradicts the "
+                                     f"design, call `{REPORT_TOOL}` instead of changing the test."))
+    if design_path:
+        locks.append(Lock(design_path, f"`{design_path}` is the component's design document, the specification: it "
+                                       "is locked. If it is wrong or contradicts the tests, call "
+                                       f"`{REPORT_TOOL}`."))
+    locks += [Lock(path, "conftest.py files between the repository root and the component's tests decide how the "
+                         "tests run, so they are locked. Put what the implementation needs in its own modules.")
+              for path in conftests_on_the_way(test_path)]
+    locks += [
+        Lock(".github", "everything under `.github/` (CI workflows, the actions they use, this bot's configuration "
+                        "and instructions) is locked. If CI itself is wrong, say so in your final message."),
+        Lock(".gitattributes", "`.gitattributes` changes how git treats files: it is locked."),
+        Lock(".gitmodules", "`.gitmodules` changes the repository's submodules: it is locked."),
+    ]
+    for name in ("AGENTS.md", "CLAUDE.md"):
+        reason = f"`{name}` files are the maintainers' instructions to you: read them, never change them."
+        locks += [Lock(name, reason), Lock(f"*/{name}", reason)]
+    locks += [Lock(pattern, f"`{pattern}` is protected by the repository's configuration (`protected_paths`).")
+              for pattern in configured if pattern.strip()]
+    return tuple(locks)
+
+
+def conftests_on_the_way(test_path: str | None) -> list[str]:
+    """`conftest.py` in the root and in every folder down to the test file's own."""
+    if not test_path:
+        return []
+    folders = posixpath.dirname(test_path.strip("/")).split("/")
+    paths = ["conftest.py"]
+    for depth in range(1, len(folders) + 1):
+        if folders[depth - 1]:
+            paths.append("/".join(folders[:depth]) + "/conftest.py")
+    return paths
+
+
+# ----------------------------------------------------------------------------- the tests' names
+
+_TEST_NAME_PATTERNS = (
+    re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(", re.M),                      # pytest, unittest
+    re.compile(r"^\s*func\s+((?:Test|Example|Benchmark|Fuzz)\w*)\s*\(", re.M),         # go test
+    re.compile(r"#\[(?:tokio::)?test\]\s*(?:#\[[^\]]*\]\s*)*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)", re.M),  # cargo
+    re.compile(r"^\s*(?:test|property)\s+\"((?:[^\"\\]|\\.)+)\"", re.M),                 # ExUnit
+    re.compile(r"\b(?:it|test)(?:\.\w+)?\(\s*([\"'`])(.+?)\1", re.M),                   # Jest, Vitest
+    re.compile(r"@Test\s+(?:@\w+\s+)*(?:public\s+)?void\s+(\w+)\s*\(", re.M),                 # JUnit
+)
+
+
+def defined_test_names(text: str) -> frozenset[str]:
+    """The names of the tests a test file defines, across the languages the bot knows (a heuristic:
+    used only to recognise these tests among the ones a CI log lists)."""
+    names: set[str] = set()
+    for pattern in _TEST_NAME_PATTERNS:
+        for match in pattern.finditer(text or ""):
+            names.add(match.group(match.lastindex or 1).strip())
+    return frozenset(n for n in names if n)
+
+
+def is_component_test(test_id: str, file: str | None, test_path: str, names: frozenset[str]) -> bool:
+    """Whether a test a CI log lists comes from the component's test file: by its file when the
+    log names one, else by its name (a Go or Jest log may name only the test)."""
+    if file:
+        return same_file(file, test_path)
+    if test_path in test_id:
+        return True
+    leaf = re.split(r"::|\s>\s|/|\.(?=[A-Za-z_]\w*$)", test_id)[-1].strip()
+    return leaf in names or test_id in names
+
+
+def same_file(reported: str, path: str) -> bool:
+    """A path from a log against a repository path: logs often print it absolute or relative to a subfolder."""
+    reported, path = reported.strip().lstrip("./"), path.strip().lstrip("./")
+    return reported == path or reported.endswith("/" + path) or path.endswith("/" + reported)
