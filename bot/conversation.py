@@ -72,7 +72,8 @@ async def pull_request_comment(event: Event, context: Context) -> None:
     await gh.rest.reactions.async_create_for_issue_comment(owner, repo, comment["id"], content="eyes")
     if command == "merge":
         await context.runner.signal(session.id, Signal.merge.value, {"by": event.sender.get("login"),
-                                                                    "comment_id": comment["id"]})
+                                                                    "comment_id": comment["id"],
+                                                                    "head_sha": session.head_sha})
     else:
         await context.runner.signal(session.id, Signal.instruction.value, {
             "kind": "comment", "comment_id": comment["id"], "author": event.sender.get("login"), "body": body,
@@ -95,7 +96,8 @@ async def review_submitted(event: Event, context: Context) -> None:
     login = event.sender.get("login")
     if state == "approved":
         await context.runner.signal(session.id, Signal.merge.value, {"by": login, "review_id": review.get("id"),
-                                                                    "approval": True})
+                                                                    "approval": True,
+                                                                    "head_sha": review.get("commit_id")})
         return
     comments = await review_comments(gh, session, review["id"])
     slug = await context.github.slug()

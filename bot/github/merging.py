@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from bot.permissions import WRITE_ROLES
+from bot.permissions import can_write
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,11 @@ def _is_json(exc: RequestFailed) -> bool:
 
 
 async def approved_by_writer(gh: GitHub, owner: str, repo: str, number: int, head_sha: str) -> str | None:
-    """The login of a user with write access whose latest review approves, or None.
+    """The login of a user with write access whose latest review approves `head_sha` itself, or None.
 
-    A user's later review (changes requested, dismissed) replaces their earlier approval."""
+    An approval is for the commit it was given at: one given to an earlier commit does not
+    carry over to a later one. A user's later review (changes requested, dismissed) replaces
+    their earlier approval; a user GitHub no longer knows (404) is not a writer."""
     latest: dict[str, dict] = {}
     async for review in gh.rest.paginate(gh.rest.pulls.async_list_reviews, map_func=lambda r: r.json(),
                                          owner=owner, repo=repo, pull_number=number, per_page=100):
@@ -48,9 +50,7 @@ async def approved_by_writer(gh: GitHub, owner: str, repo: str, number: int, hea
         if user and review.get("state") in {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}:
             latest[user] = review
     for login, review in latest.items():
-        if review["state"] != "APPROVED":
-            continue
-        permission = (await gh.rest.repos.async_get_collaborator_permission_level(owner, repo, login)).json()
-        if {permission.get("permission"), permission.get("role_name")} & WRITE_ROLES:
+        if review["state"] == "APPROVED" and review.get("commit_id") == head_sha \
+                and await can_write(gh, owner, repo, login):
             return login
     return None

@@ -66,16 +66,31 @@ def merge_requests(ctx: StepContext) -> list[dict]:
 
 async def merge_by_policy(ctx: StepContext, pull: dict) -> dict:
     policy = ctx.config.merge
-    requests = merge_requests(ctx)
-    if any(not r.get("approval") for r in requests):
-        return await merge_now(ctx, pull["title"])  # a maintainer's /merge, whatever the policy
+    commands = [r for r in merge_requests(ctx) if not r.get("approval")]
+    if any(r.get("head_sha") == ctx.session.head_sha for r in commands):
+        return await merge_now(ctx, pull["title"])  # a maintainer's /merge of this very commit, whatever the policy
+    if commands:
+        return await ask_again(ctx, commands[-1])
     if policy == MergePolicy.manual:
         return {"merged": False, "waiting_for": "a maintainer reviews and merges (or comments `/merge`)"}
     if policy == MergePolicy.on_approval:
         approver = await approved_by_writer(ctx.gh, ctx.owner, ctx.repo, ctx.session.pr_number, ctx.session.head_sha)
         if approver is None:
-            return {"merged": False, "waiting_for": "merges once a maintainer approves"}
+            return {"merged": False, "waiting_for": "merges once a maintainer approves the current commit"}
     return await merge_now(ctx, pull["title"])
+
+
+async def ask_again(ctx: StepContext, command: dict) -> dict:
+    """A `/merge` counts for the commit it was given at; the branch has moved since, so ask (once per head)."""
+    session = ctx.session
+    given_at = command["head_sha"][:7] if command.get("head_sha") else "an earlier commit"
+    marker = f"<!-- component-bot:merge-again session={session.id} head={session.head_sha} -->"
+    who = f"@{command['by']} " if command.get("by") else ""
+    await post_once(ctx.gh, ctx.owner, ctx.repo, session.pr_number, marker,
+                    f"{marker}\n{who}you asked me to merge at {given_at}, but the branch has moved to "
+                    f"{session.head_sha[:7]} since. I merge only the commit a maintainer asked for: comment "
+                    f"`/merge` again to merge {session.head_sha[:7]}.")
+    return {"merged": False, "waiting_for": f"a maintainer to confirm `/merge` at {session.head_sha[:7]}"}
 
 
 async def merge_now(ctx: StepContext, title: str) -> dict:
