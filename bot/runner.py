@@ -26,6 +26,7 @@ from bot.agent import Usage
 from bot.config import RepoConfig
 from bot.context import Context
 from bot.github.checkrun import complete_superseded, publish_check_run
+from bot.github.guard import LeaseLost, LeaseToken, check_lease, holding
 from bot.github.labels import set_state_label
 from bot.github.workspace import BranchMoved
 from bot.logs import log_context, redact
@@ -65,8 +66,10 @@ def default_steps() -> dict[Step, StepRunner]:
 class Runner:
     def __init__(self, context: Context, steps: Mapping[Step, StepRunner] | None = None, *,
                  retry_delay: Callable[[int], float] = lambda attempt: min(2.0 ** attempt, 60.0),
-                 now: Callable[[], datetime] = utcnow, sweep_every: float = 60.0) -> None:
+                 now: Callable[[], datetime] = utcnow, sweep_every: float = 60.0,
+                 lease: timedelta = LEASE) -> None:
         self.context = context
+        self.lease = lease
         self.steps = dict(steps or default_steps())
         self.retry_delay = retry_delay
         self.now = now
@@ -157,22 +160,33 @@ class Runner:
     async def wake(self, session_id: int) -> None:
         db = self.context.db
         lease = f"{self.owner}:{uuid.uuid4().hex[:8]}"  # one per wake: concurrent wakes in one process exclude each other too
-        if not await store.claim_lease(db, session_id, lease, LEASE):
+        if not await store.claim_lease(db, session_id, lease, self.lease):
             log.debug("session %s is being run elsewhere", session_id)
             await self._wake_after_lease(session_id)
             return
-        heartbeat = asyncio.create_task(self._keep_lease(session_id, lease))
+        token = LeaseToken(session_id)
+        with holding(token):  # the run's task copies the context: its GitHub writes check the token
+            run = asyncio.create_task(self._run_leased(session_id), name=f"session:{session_id}:run")
+        heartbeat = asyncio.create_task(self._keep_lease(session_id, lease, token, run))
         try:
-            with log_context(session_id=session_id):
-                async with self._connection(session_id):
-                    await self._run_until_waiting(session_id)
+            await run
+        except (asyncio.CancelledError, LeaseLost):
+            if not token.lost:
+                raise
+            log.warning("session %s: stopped the running step, the lease was lost", session_id)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
-            await store.release_lease(db, session_id, lease)
-        if await self._has_work(session_id):  # a signal recorded while we held the lease
+            if not token.lost:
+                await store.release_lease(db, session_id, lease)
+        if not token.lost and await self._has_work(session_id):  # a signal recorded while we held the lease
             self.schedule(session_id)
+
+    async def _run_leased(self, session_id: int) -> None:
+        with log_context(session_id=session_id):
+            async with self._connection(session_id):
+                await self._run_until_waiting(session_id)
 
     @contextlib.asynccontextmanager
     async def _connection(self, session_id: int):  # noqa: ANN202
@@ -198,10 +212,22 @@ class Runner:
             self._deferred.add(session_id)
             self.schedule(session_id, delay=max(0.0, (until - utcnow()).total_seconds()) + 1)
 
-    async def _keep_lease(self, session_id: int, lease: str) -> None:
+    async def _keep_lease(self, session_id: int, lease: str, token: LeaseToken, run: asyncio.Task[None]) -> None:
+        """Renew the lease while the step runs; when it cannot be renewed, whoever holds it now
+        may run the session, so the step here is cancelled and its later writes are refused."""
         while True:
-            await asyncio.sleep(LEASE.total_seconds() / 3)
-            await store.renew_lease(self.context.db, session_id, lease, LEASE)
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                kept = await store.renew_lease(self.context.db, session_id, lease, self.lease)
+            except Exception:  # noqa: BLE001 - a lease we cannot renew is a lease we may have lost
+                log.exception("session %s: renewing the lease failed", session_id)
+                kept = False
+            if not kept:
+                token.lost = True
+                metrics.record_error("runner")
+                log.error("session %s: the lease was lost; cancelling the running step", session_id)
+                run.cancel()
+                return
 
     async def _has_work(self, session_id: int) -> bool:
         session, interactions = await self._load(session_id)
@@ -280,11 +306,13 @@ class Runner:
             return await runner(ctx)
 
     async def _save(self, session: Session, values: dict[str, Any]) -> None:
+        check_lease()
         await store.update_session(self.context.db, session.id, **values)
         for key, value in values.items():
             setattr(session, key, value)
 
     async def _record_success(self, session: Session, step: Step, attempt: int, outcome: StepOutcome) -> None:
+        check_lease()
         usage = outcome.usage
         await store.append_interaction(
             self.context.db, session.id, step.value, "succeeded", attempt=attempt, result=outcome.result,
@@ -309,6 +337,7 @@ class Runner:
 
     async def _record_failure(self, session: Session, step: Step, attempt: int, kind: str, reason: str,
                               result: dict[str, Any]) -> None:
+        check_lease()
         reason = redact(reason)
         usage = Usage(**result.pop("usage", {}))
         await store.append_interaction(self.context.db, session.id, step.value, "failed", attempt=attempt,

@@ -16,6 +16,7 @@ from githubkit.exception import GitHubException, RateLimitExceeded, RequestFaile
 from githubkit.typing import RetryOption
 
 from bot.config import Settings
+from bot.github.guard import refuse_writes_without_lease
 from bot.metrics import github_event_hooks
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,15 @@ class GitHubApps:
             "http_cache": False,
             "user_agent": "component-bot",
             "async_transport": self._transport,
-            "async_event_hooks": github_event_hooks(),  # counts every response for /metrics
+            "async_event_hooks": self._event_hooks(),
         }
+
+    @staticmethod
+    def _event_hooks() -> dict:
+        """Count every response for /metrics; refuse a session's writes once its lease is lost."""
+        hooks = github_event_hooks()
+        hooks["request"].append(refuse_writes_without_lease)
+        return hooks
 
     def installation(self, installation_id: int) -> GitHub:
         client = self._installations.get(installation_id)
