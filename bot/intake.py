@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from bot.context import Context
 from bot.logs import log_context, redact
 from bot.metrics import record_delivery, record_error
+from bot.outages import outage_of, wait_for
 from bot.routing import Event, Router
 from bot.sessions.deliveries import DeliveryHeader, get_delivery, pending_delivery_ids
 from bot.sessions.models import DeliveryOutcome
@@ -38,6 +39,7 @@ class Intake:
         self.recorder = recorder  # outcomes are written in its batches, not a transaction each
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)  # a burst queues here instead of piling on the database
+        self._postponed: dict[str, asyncio.Task[None]] = {}  # delivery id -> its retry after an outage
 
     def submit(self, delivery_id: str, received: DeliveryHeader | None = None,
                payload: dict[str, Any] | None = None) -> None:
@@ -51,6 +53,33 @@ class Intake:
             task = asyncio.create_task(work, name=f"delivery:{delivery_id}", context=contextvars.Context())
             self._in_flight[delivery_id] = task
             task.add_done_callback(lambda _: self._in_flight.pop(delivery_id, None))
+
+    def postpone(self, delivery_id: str, delay: float) -> None:
+        """Process the delivery again after an outage (it stays pending, its payload kept)."""
+        if delivery_id in self._postponed:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            self._postponed.pop(delivery_id, None)
+            self.submit(delivery_id)
+
+        self._postponed[delivery_id] = asyncio.create_task(later(), name=f"delivery:{delivery_id}:postponed",
+                                                           context=contextvars.Context())
+
+    def retry_postponed(self) -> int:
+        """Process every postponed delivery now (the outage is known to be over); returns how many."""
+        postponed = list(self._postponed)
+        for delivery_id in postponed:
+            self._postponed.pop(delivery_id).cancel()
+            self.submit(delivery_id)
+        return len(postponed)
+
+    async def close(self) -> None:
+        for task in self._postponed.values():
+            task.cancel()
+        await asyncio.gather(*self._postponed.values(), return_exceptions=True)
+        self._postponed.clear()
 
     async def drain(self) -> None:
         """Wait until every submitted delivery has been processed (tests, graceful shutdown)."""
@@ -89,13 +118,23 @@ class Intake:
                          received.event, model_error)
             event = Event(name=received.event, delivery_id=received.delivery_id, payload=payload, model=model)
             outcome, error = await self._dispatch(event)
+            if outcome is None:
+                return  # postponed: still pending
             await self.recorder.finish(received.delivery_id, outcome, error, model_error)
             record_delivery(received.event, outcome.value)
 
-    async def _dispatch(self, event: Event) -> tuple[DeliveryOutcome, str | None]:
+    async def _dispatch(self, event: Event) -> tuple[DeliveryOutcome | None, str | None]:
+        """Run the handlers; an outage postpones the delivery (outcome None) instead of failing it:
+        GitHub never redelivers by itself, so a failed trigger would be lost."""
         try:
             handled = await self.router.dispatch(event, self.context)
         except Exception as exc:  # noqa: BLE001 - a handler's failure is recorded, never raised to GitHub
+            outage = outage_of(exc)
+            if outage is not None:
+                delay = wait_for(outage, 1)
+                log.warning("%s postponed for %.0f s: %s", event.key, delay, outage.what)
+                self.postpone(event.delivery_id, delay)
+                return None, None
             log.exception("handler failed for %s", event.key)
             record_error("intake")
             return DeliveryOutcome.failed, redact(f"{type(exc).__name__}: {exc}")[:2000]

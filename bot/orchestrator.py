@@ -33,6 +33,7 @@ class Signal(str, enum.Enum):
     closed = "closed"              # the PR was closed without merging
     human_push = "human_push"      # someone else pushed to the bot's branch
     merge = "merge"                # /merge, or an approving review when the policy merges on approval
+    resume = "resume"              # the wait after an outage (rate limit, GitHub or Anthropic down) is over
 
 
 def steps() -> tuple[Step, ...]:
@@ -43,7 +44,7 @@ def steps() -> tuple[Step, ...]:
 @dataclass(frozen=True)
 class Waiting:
     reason: str
-    status: str  # waiting_for_checks | awaiting_review | needs_human
+    status: str  # waiting_for_checks | awaiting_review | needs_human | paused
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class _State:
     open: Record | None = None
     last: Record | None = None              # last finished attempt
     last_effective: Record | None = None    # last success that moves the session (a reply-only Revise does not)
-    failures: int = 0                       # consecutive failed attempts of last.step
+    failures: int = 0                       # consecutive failed attempts of last.step (outages aside)
     fix_iterations: int = 0                 # successful fixes in the current test cycle
     failing_signatures: list[str] = field(default_factory=list)
     checks_changed: bool = False            # a checks signal since the last RunTests finished
@@ -103,7 +104,13 @@ class _State:
     instructions: int = 0                   # instructions not yet taken by a Revise
     merge_requested: bool = False           # a merge signal since the last Finalize started
     retry: bool = False
+    resume: bool = False                    # an outage's wait is over
     terminal: SessionComplete | None = None
+
+
+
+def is_outage(record: Record) -> bool:
+    return record.status == "failed" and (record.result or {}).get("kind") == "outage"
 
 
 def next_step(session: SessionLimits | None, interactions: Sequence[Record]) -> Decision:
@@ -153,7 +160,7 @@ def _apply_start(state: _State, record: Record, step: Step) -> str | None:
         state.checks_changed = False  # signals from now on arrived after the checks were read
     if step == Step.RunTests or step in WRITING_STEPS:
         state.human_pushed = False
-    state.retry = False
+    state.retry = state.resume = False
     state.open = record
     return None
 
@@ -165,8 +172,9 @@ def _apply_finish(state: _State, record: Record, step: Step) -> str | None:
         return f"{record.step} {record.status} without having started"
     state.open = None
     if record.status == "failed":
-        state.failures = state.failures + 1 if state.last is not None and state.last.step == record.step \
-            and state.last.status == "failed" else 1
+        if not is_outage(record):  # an outage says nothing about the step: it does not use up an attempt
+            state.failures = state.failures + 1 if state.last is not None and state.last.step == record.step \
+                and state.last.status == "failed" else 1
         state.last = record
         return None
     state.failures = 0
@@ -203,6 +211,8 @@ def _apply_signal(state: _State, record: Record) -> str | None:
         state.instructions += 1
     elif signal == Signal.merge:
         state.merge_requested = True
+    elif signal == Signal.resume:
+        state.resume = True
     elif signal == Signal.retry:
         state.retry = True
         state.fix_iterations, state.failing_signatures = 0, []
@@ -240,8 +250,10 @@ def _after_failure(state: _State, last: Record) -> Decision:
     result = last.result or {}
     kind = result.get("kind", "transient")
     reason = str(result.get("reason") or f"{last.step} failed")
-    if state.retry:
+    if state.retry or state.resume:
         return Step(last.step)
+    if kind == "outage":
+        return Waiting(reason, "paused")
     if kind == "needs_human":
         return Waiting(reason, "needs_human")
     if kind == "fatal":

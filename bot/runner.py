@@ -30,7 +30,8 @@ from bot.github.guard import LeaseLost, LeaseToken, check_lease, holding
 from bot.github.labels import set_state_label
 from bot.github.workspace import BranchMoved
 from bot.logs import log_context, redact
-from bot.orchestrator import Limits, Record, SessionComplete, Step, Waiting, next_step
+from bot.orchestrator import Limits, Record, SessionComplete, Signal, Step, Waiting, next_step
+from bot.outages import Outage, gave_up_reason, outage_of, wait_for, waiting_reason
 from bot.sessions import store
 from bot.sessions.models import Interaction, Session, SessionStatus, utcnow
 from bot.status import (
@@ -50,6 +51,7 @@ LEASE = timedelta(seconds=60)
 STATE_LABEL = {
     SessionStatus.running.value: "component:in-progress",
     SessionStatus.waiting_for_checks.value: "component:in-progress",
+    SessionStatus.paused.value: "component:in-progress",
     SessionStatus.needs_human.value: "component:needs-human",
     SessionStatus.awaiting_review.value: "component:ready",
     SessionStatus.completed.value: "component:implemented",
@@ -78,6 +80,7 @@ class Runner:
         self.owner = f"runner-{uuid.uuid4().hex[:12]}"
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred: set[int] = set()
+        self._timers: dict[int, asyncio.Task[None]] = {}  # session id -> its resume after an outage
 
     # ----- the interface
 
@@ -104,16 +107,52 @@ class Runner:
 
     async def sweep(self) -> int:
         """Wake every unfinished session whose last interaction is a signal it has not acted on
-        (one recorded by another process: `component-bot sessions retry|cancel`); returns how many."""
+        (one recorded by another process: `component-bot sessions retry|cancel`), and resume the
+        sessions whose outage wait is over; returns how many."""
         async with self.context.db() as s:
             session_ids = await store.unfinished_session_ids(s)
         woken = 0
         for session_id in session_ids:
             session, interactions = await self._load(session_id)
-            if session is not None and not lease_is_live(session) and signal_pending(session, interactions):
+            if session is None or lease_is_live(session):
+                continue
+            if signal_pending(session, interactions):
                 self.schedule(session_id)
                 woken += 1
+            elif await self._resume_if_due(session, interactions):
+                woken += 1
         return woken
+
+    def _resume_at(self, session_id: int, until: datetime) -> None:
+        """Resume a paused session at `until` (one timer per session; `sweep` covers restarts)."""
+        previous = self._timers.pop(session_id, None)
+        if previous is not None:
+            previous.cancel()
+        delay = max(0.0, (until - self.now()).total_seconds())
+        timer = asyncio.create_task(self._resume_later(session_id, delay), name=f"session:{session_id}:resume",
+                                    context=contextvars.Context())
+        self._timers[session_id] = timer
+        timer.add_done_callback(lambda t: self._timers.pop(session_id, None) if self._timers.get(session_id) is t
+                                else None)
+
+    async def _resume_later(self, session_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            session, interactions = await self._load(session_id)
+            if session is not None:
+                await self._resume_if_due(session, interactions)
+        except Exception:  # noqa: BLE001 - the next sweep tries again
+            log.exception("resuming session %s failed", session_id)
+            metrics.record_error("runner")
+
+    async def _resume_if_due(self, session: Session, interactions: list[Interaction]) -> bool:
+        until = paused_until(interactions)
+        if session.status != SessionStatus.paused.value or until is None or until > self.now():
+            return False
+        if isinstance(decide(interactions), Step):
+            return False  # resumed already
+        await self.signal(session.id, Signal.resume.value, {"after": until.isoformat()})
+        return True
 
     def start_sweeping(self) -> None:
         """Run `sweep` every `sweep_every` seconds until `close` (0 turns it off)."""
@@ -137,6 +176,9 @@ class Runner:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
+        for timer in list(self._timers.values()):
+            timer.cancel()
+        await asyncio.gather(*self._timers.values(), return_exceptions=True)
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
@@ -273,13 +315,20 @@ class Runner:
             try:
                 outcome = await self._execute(session, interactions, step, attempt)
             except StepFailure as failure:
-                await self._record_failure(session, step, attempt, failure.kind, failure.reason, failure.result)
+                await self._record_failure(session, interactions, step, attempt, failure.kind, failure.reason,
+                                           failure.result)
             except Exception as exc:  # noqa: BLE001 - any other error is a transient failure of this attempt
+                outage = outage_of(exc)
+                if outage is not None:
+                    log.warning("%s attempt %d paused: %s", step.value, attempt, outage.what)
+                    await self._record_failure(session, interactions, step, attempt, "outage", outage.what,
+                                               outage_result(outage))
+                    return
                 kind, reason = classify(exc)
                 expected = isinstance(exc, (RequestFailed, RequestTimeout, GraphQLFailed, BranchMoved, httpx.HTTPError))
                 log.warning("%s attempt %d failed: %s", step.value, attempt, reason, exc_info=not expected)
                 metrics.record_error("step")
-                await self._record_failure(session, step, attempt, kind, reason, {})
+                await self._record_failure(session, interactions, step, attempt, kind, reason, {})
             else:
                 await self._record_success(session, step, attempt, outcome)
 
@@ -335,11 +384,13 @@ class Runner:
         except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
             log.warning("could not complete the previous check run: %s", classify(exc)[1])
 
-    async def _record_failure(self, session: Session, step: Step, attempt: int, kind: str, reason: str,
-                              result: dict[str, Any]) -> None:
+    async def _record_failure(self, session: Session, interactions: list[Interaction], step: Step, attempt: int,
+                              kind: str, reason: str, result: dict[str, Any]) -> None:
         check_lease()
-        reason = redact(reason)
         usage = Usage(**result.pop("usage", {}))
+        if kind == "outage":
+            kind, reason, result = self._outage_wait(interactions, result)
+        reason = redact(reason)
         await store.append_interaction(self.context.db, session.id, step.value, "failed", attempt=attempt,
                                        result={**result, "kind": kind, "reason": reason}, error=reason,
                                        **usage_columns(usage))
@@ -347,6 +398,20 @@ class Runner:
             metrics.record_step_usage(usage)
             await self._save(session, session_totals(session, usage))
         log.warning("%s failed (%s): %s", step.value, kind, reason.splitlines()[0] if reason else "")
+
+    def _outage_wait(self, interactions: list[Interaction], result: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """How long to wait out an outage, counted from the first of the outages in a row; or, past
+        `outage_max_wait`, hand the session to a person."""
+        outage = Outage(result.get("service", "GitHub"), result.get("what", "an outage"), result.get("retry_after"))
+        streak = outage_streak(interactions)
+        now = self.now()
+        since = datetime.fromisoformat(streak[0].result["since"]) if streak else now
+        max_wait = timedelta(seconds=repo_config(interactions).outage_max_wait)
+        if now - since >= max_wait:
+            return "needs_human", gave_up_reason(outage, since, max_wait), result
+        until = now + timedelta(seconds=wait_for(outage, len(streak) + 1))
+        return "outage", waiting_reason(outage, until), {**result, "since": since.isoformat(),
+                                                         "until": until.isoformat()}
 
     # ----- settling
 
@@ -367,6 +432,8 @@ class Runner:
             await self._label(session, status)
         if changed and status in {SessionStatus.needs_human.value, SessionStatus.failed.value} and session.pr_number:
             await self._ask_for_attention(session, interactions, status, reason)
+        if status == SessionStatus.paused.value:
+            self._resume_at(session.id, paused_until(interactions) or self.now())
 
     async def _label(self, session: Session, status: str) -> None:
         """The issue's state label follows the session; a failure to set it never stops the session."""
@@ -422,6 +489,28 @@ def signal_pending(session: Session, interactions: list[Interaction]) -> bool:
         return False
     decision = decide(interactions)
     return isinstance(decision, Step) or getattr(decision, "status", None) != session.status
+
+
+def outage_streak(interactions: list[Interaction]) -> list[Interaction]:
+    """The outage failures at the end of the record, oldest first (signals and starts in between aside)."""
+    streak: list[Interaction] = []
+    for interaction in reversed(interactions):
+        if interaction.status in {"received", "started"}:
+            continue
+        if interaction.status != "failed" or (interaction.result or {}).get("kind") != "outage":
+            break
+        streak.append(interaction)
+    return streak[::-1]
+
+
+def paused_until(interactions: list[Interaction]) -> datetime | None:
+    streak = outage_streak(interactions)
+    until = (streak[-1].result or {}).get("until") if streak else None
+    return datetime.fromisoformat(until) if until else None
+
+
+def outage_result(outage: Outage) -> dict[str, Any]:
+    return {"service": outage.service, "what": outage.what, "retry_after": outage.retry_after}
 
 
 def decide(interactions: list[Interaction]):  # noqa: ANN201 - a Decision

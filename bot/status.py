@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 HEADLINES = {
     SessionStatus.running: "Working",
     SessionStatus.waiting_for_checks: "Waiting for the checks",
+    SessionStatus.paused: "Paused",
     SessionStatus.awaiting_review: "Ready for review",
     SessionStatus.needs_human: "Needs a maintainer",
     SessionStatus.completed: "Done",

@@ -172,3 +172,34 @@ def test_limits_come_from_the_session():
 def test_replaying_is_deterministic():
     records = history(*BASE, *ok(R, failed_tests("a")), *ok(F), ("checks",))
     assert len({repr(next_step(Limits(), records)) for _ in range(5)}) == 1
+
+
+# ----- outages pause the session; they never fail it
+
+OUTAGE = {"kind": "outage", "reason": "waiting for the GitHub rate limit until 14:05 UTC"}
+
+
+def outage(step):
+    return [(step, "started"), (step, "failed", OUTAGE)]
+
+
+@pytest.mark.parametrize("step", [I, G, R, F])
+def test_an_outage_pauses_instead_of_counting_as_a_failed_attempt(step):
+    before = {I: [], G: [*ok(I)], R: BASE, F: [*BASE, *ok(R, failed_tests())]}[step]
+    records = history(*before, *outage(step), ("resume",), *outage(step), ("resume",), *outage(step))
+    assert next_step(Limits(max_step_attempts=2), records) == Waiting(OUTAGE["reason"], "paused")
+
+
+def test_resume_runs_the_paused_step_again():
+    records = history(*BASE, *outage(R), ("resume",))
+    assert next_step(None, records) == R
+
+
+def test_outages_between_transient_failures_do_not_add_to_the_attempts():
+    records = history(*BASE, *fail(R), *outage(R), ("resume",), *fail(R))
+    assert next_step(Limits(max_step_attempts=3), records) == R
+
+
+def test_a_resume_after_the_step_ran_again_changes_nothing():
+    records = history(*BASE, *outage(R), ("resume",), *ok(R, PENDING), ("resume",))
+    assert next_step(None, records) == Waiting("waiting for 2 checks", "waiting_for_checks")

@@ -66,14 +66,18 @@ class AgentResult:
 class AgentStopped(Exception):
     """The agent stopped without finishing: turn limit, token budget, refusal, API unavailable.
 
-    `retryable` says whether trying the same step again later may succeed.
+    `retryable` says whether trying the same step again later may succeed; `outage` names the
+    service problem behind it (the API overloaded, rate-limited, down), which pauses the session
+    instead of using up an attempt, for `retry_after` seconds when the API said so.
     """
 
     def __init__(self, reason: str, *, retryable: bool = False, usage: Usage = Usage(),
-                 transcript: list[dict[str, Any]] | None = None) -> None:
+                 transcript: list[dict[str, Any]] | None = None, outage: str | None = None,
+                 retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.retryable = retryable
+        self.retryable = retryable or outage is not None
+        self.outage, self.retry_after = outage, retry_after
         self.usage = usage
         self.transcript = transcript or []
 

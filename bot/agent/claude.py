@@ -225,7 +225,8 @@ class AgentRun:
         except anthropic.APIError as exc:
             metrics.record_anthropic_call(self.agent.model, type(exc).__name__)
             reason, retryable = describe_api_error(exc, self.agent)
-            self.stop(reason, retryable=retryable)
+            self.stop(reason, retryable=retryable, outage=outage_of_api_error(exc) if retryable else None,
+                      retry_after=retry_after_of(exc))
         metrics.record_anthropic_call(self.agent.model, "ok", message.usage)
         return message
 
@@ -315,11 +316,13 @@ class AgentRun:
                 return final_text(entry["content"])
         return ""
 
-    def stop(self, reason: str, *, retryable: bool = False) -> None:
+    def stop(self, reason: str, *, retryable: bool = False, outage: str | None = None,
+             retry_after: float | None = None) -> None:
         reason = self.scrub(reason)
         self.transcript.append({"type": "stop", "reason": reason, "retryable": retryable})
         log.warning("agent stopped after %d turns: %s", self.turns, reason)
-        raise AgentStopped(reason, retryable=retryable, usage=self.usage, transcript=self.safe_transcript())
+        raise AgentStopped(reason, retryable=retryable, usage=self.usage, transcript=self.safe_transcript(),
+                           outage=outage, retry_after=retry_after)
 
     def safe_transcript(self) -> list[dict[str, Any]]:
         """The transcript as plain JSON data, with every known secret (the API key first) removed."""
@@ -399,6 +402,28 @@ def describe_api_error(exc: anthropic.APIError, agent: ClaudeAgent) -> tuple[str
     if isinstance(exc, anthropic.NotFoundError):
         return f"the Anthropic API does not know this (HTTP 404: {detail}); check BOT_MODEL ({agent.model})", False
     return f"the Anthropic API rejected the request (HTTP {status}: {detail})", False
+
+
+def outage_of_api_error(exc: anthropic.APIError) -> str:
+    """The outage in a few words, for "waiting for … until 14:05 UTC"."""
+    if isinstance(exc, anthropic.APITimeoutError | anthropic.APIConnectionError):
+        return "the Anthropic API to answer again"
+    status = getattr(exc, "status_code", None)
+    if status == 529:
+        return "the Anthropic API (overloaded)"
+    if status == 429:
+        return "the Anthropic API rate limit"
+    return f"the Anthropic API (HTTP {status})"
+
+
+def retry_after_of(exc: anthropic.APIError) -> float | None:
+    """Seconds the API asked us to wait (`retry-after`), when it said."""
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(float(value), 1.0) if value is not None else None
+    except ValueError:
+        return None
 
 
 def api_error_message(exc: anthropic.APIStatusError) -> str:

@@ -42,6 +42,7 @@ class RepoConfig(BaseModel):
     token_budget: int = Field(default=2_000_000, ge=1_000)
     checks_appear_timeout: int = Field(default=600, ge=30, description="seconds")
     checks_timeout: int = Field(default=3600, ge=60, description="seconds")
+    outage_max_wait: int = Field(default=6 * 3600, ge=60, description="seconds a session waits out an outage")
     report_max_bytes: int = Field(default=20_000, ge=1_000, le=200_000)
     branch_prefix: str = "component-bot/"
 

@@ -2,7 +2,7 @@
 
 githubkit retries every request on 5xx by default, POSTs included, so a comment or commit
 could land twice. Here only safe methods are retried on server errors; a rate-limited request
-was never performed, so it is retried whatever its method.
+was never performed, so it is retried whatever its method, when the wait is short.
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_SERVER_ERROR_RETRIES = 2
+MAX_INLINE_RATE_LIMIT_WAIT = timedelta(seconds=10)
 
 
 def retry_safely(exc: GitHubException, retry_count: int) -> RetryOption:
-    if isinstance(exc, RateLimitExceeded) and retry_count < 1:
-        return RetryOption(True, min(exc.retry_after, timedelta(seconds=60)))
+    """A short rate-limit wait is waited out in place; a longer one pauses the session instead
+    (bot/outages.py), so no worker sits in a request for minutes."""
+    if isinstance(exc, RateLimitExceeded) and retry_count < 1 and exc.retry_after <= MAX_INLINE_RATE_LIMIT_WAIT:
+        return RetryOption(True, exc.retry_after)
     if retry_count >= MAX_SERVER_ERROR_RETRIES:
         return RetryOption(False)
     if isinstance(exc, RequestFailed) and exc.response.status_code >= 500 and exc.request.method in SAFE_METHODS:

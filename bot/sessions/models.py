@@ -67,6 +67,7 @@ class Delivery(Base):
 class SessionStatus(str, enum.Enum):
     running = "running"
     waiting_for_checks = "waiting_for_checks"
+    paused = "paused"                # an outage (a rate limit, GitHub or Anthropic down): resumes by itself
     awaiting_review = "awaiting_review"
     needs_human = "needs_human"
     completed = "completed"

@@ -69,6 +69,9 @@ async def edit_and_commit(ctx: StepContext, step: Step, workspace: Workspace, ta
         result = await ctx.agent.implement(task, workspace)
     except AgentStopped as exc:
         workspace.discard()
+        if exc.outage is not None:
+            raise StepFailure("outage", exc.reason, usage=_usage_dict(exc.usage), service="Anthropic",
+                              what=exc.outage, retry_after=exc.retry_after) from None
         raise StepFailure("transient" if exc.retryable else "needs_human", exc.reason,
                           usage=_usage_dict(exc.usage)) from None
     files = sorted(workspace.changes)

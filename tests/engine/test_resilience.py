@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.orchestrator import Step
 from bot.runner import default_steps
+from bot.sessions.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import (
     ISSUE_BODY,
@@ -70,13 +73,28 @@ async def test_a_restarted_app_finishes_the_session_without_duplicates(settings,
     assert agent.calls == 1, "a commit already made is found by its trailer, not made again"
 
 
-async def test_a_failed_pull_request_call_is_retried_without_a_second_commit(settings):
+class Clock:
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self):
+        return utcnow() + self.offset
+
+
+async def test_a_pull_request_call_that_meets_an_outage_resumes_without_a_second_commit(settings):
     fake = make_fake()
+    clock = Clock()
     agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
     fake.inject_error("POST", f"/repos/{REPO}/pulls", 502, times=1)
-    async with BotHarness(settings_for(fake, settings), fake, agent) as bot:
+    async with BotHarness(settings_for(fake, settings), fake, agent, now=clock) as bot:
         issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
         fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+        assert session.status == "paused"
+        assert "GitHub answering 502" in session.status_reason
+        clock.offset += timedelta(seconds=31)
+        assert await bot.runner.sweep() == 1
         await bot.settle()
         session = await bot.session()
         outcomes = [(i.step, i.status) for i in await bot.interactions(session.id)]
@@ -87,9 +105,33 @@ async def test_a_failed_pull_request_call_is_retried_without_a_second_commit(set
     assert len(fake.repo(REPO).pulls) == 1
 
 
-async def test_a_step_failing_every_time_fails_the_session_with_one_status_comment(settings):
+async def test_an_outage_never_fails_the_session(settings):
     fake = make_fake()
     fake.inject_error("POST", f"/repos/{REPO}/pulls", 502, times=10)
+    clock = Clock()
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL}),
+                          now=clock) as bot:
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        for _ in range(5):
+            clock.offset += timedelta(minutes=16)
+            await bot.runner.sweep()
+            await bot.settle()
+            assert (await bot.session()).status == "paused"
+        clock.offset += timedelta(hours=6)
+        await bot.runner.sweep()
+        await bot.settle()
+        session = await bot.session()
+    assert session.status == "needs_human"
+    assert "unavailable since" in session.status_reason and "/retry" in session.status_reason
+    [comment] = status_comments(fake, issue.number)
+    assert "Needs a maintainer" in comment.body
+
+
+async def test_a_step_failing_every_time_fails_the_session_with_one_status_comment(settings):
+    fake = make_fake()
+    fake.inject_error("POST", f"/repos/{REPO}/pulls", 422, "Validation Failed", times=10)
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
         issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
         fake.label_issue(REPO, issue.number, "implement-component", by="maria")
@@ -97,6 +139,6 @@ async def test_a_step_failing_every_time_fails_the_session_with_one_status_comme
         session = await bot.session()
     assert session.status == "failed"
     assert "GenerateImplementation failed 3 times" in session.status_reason
-    assert "502" in session.status_reason
+    assert "422" in session.status_reason
     [comment] = status_comments(fake, issue.number)
     assert "Failed" in comment.body and "/retry" in comment.body

@@ -1,0 +1,65 @@
+"""Outages pause a session and it resumes by itself: never `failed` for an outage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.agent.claude import ClaudeAgent
+from bot.sessions.models import utcnow
+from tests.fakes.anthropic import FakeAnthropic
+from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for, status_comments
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self):
+        return utcnow() + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+async def pass_time(bot, clock, seconds: float) -> None:
+    clock.advance(seconds=seconds)
+    await bot.runner.sweep()
+    await bot.settle()
+
+
+async def test_anthropic_overloaded_for_a_minute_pauses_then_completes(settings, clock):
+    fake = make_fake()
+    anthropic = FakeAnthropic()
+    anthropic.error(529, times=4)  # two agent runs, each a request and the SDK's one retry
+    anthropic.tool_use("str_replace_based_edit_tool",
+                       {"command": "create", "path": "widgets/stack.py", "file_text": STACK_IMPL})
+    anthropic.reply("Implemented the stack.")
+    async with anthropic.client(max_retries=1) as client:
+        agent = ClaudeAgent(settings, client=client)
+        async with BotHarness(settings_for(fake, settings), fake, agent, now=clock) as bot:
+            issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+            fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+            await bot.settle()
+            session = await bot.session()
+            assert session.status == "paused"
+            assert "Anthropic API (overloaded)" in session.status_reason and "UTC" in session.status_reason
+            [comment] = status_comments(fake, issue.number)
+            assert "Paused" in comment.body and "overloaded" in comment.body
+
+            await pass_time(bot, clock, 31)  # still overloaded: paused again, for longer
+            session = await bot.session()
+            assert session.status == "paused"
+            await pass_time(bot, clock, 30)  # not yet due
+            assert anthropic.remaining == 2
+            await pass_time(bot, clock, 31)
+            session = await bot.session()
+    assert session.status == "waiting_for_checks", session.status_reason
+    assert len(commits_on(fake, session.branch)) == 1
+    anthropic.assert_done()
