@@ -15,7 +15,7 @@ from bot.permissions import can_write, sent_by_bot
 from bot.routing import Event, Router
 from bot.sessions import store
 from bot.sessions.models import Session, SessionStatus
-from bot.status import post_once
+from bot.github.comments import Comments
 from bot.timeline import render_timeline
 from bot.triggers import acknowledge, scope_of
 
@@ -64,8 +64,8 @@ async def reply_status(context: Context, gh, session: Session, number: int, comm
     async with context.db() as s:
         interactions = await store.interactions_of(s, session.id)
     marker = f"<!-- component-bot:reply to=comment-{comment_id} -->"
-    await post_once(gh, session.owner, session.repo, number, marker,
-                    f"{marker}\n{render_timeline(session, interactions)}")
+    comments = Comments(gh, session.owner, session.repo, await context.github.bot_login())
+    await comments.post_once(number, marker, f"{marker}\n{render_timeline(session, interactions)}")
 
 
 async def retry(context: Context, session: Session, login: str | None) -> None:

@@ -34,14 +34,14 @@ from bot.orchestrator import Limits, Record, SessionComplete, Signal, Step, Wait
 from bot.outages import Outage, gave_up_reason, outage_of, wait_for, waiting_reason
 from bot.sessions import store
 from bot.sessions.models import Interaction, Session, SessionStatus, utcnow
+from bot.github.comments import Comments
 from bot.status import (
     attention_marker,
-    post_once,
-    publish_status,
     render_attention,
     render_status,
     status_comment_url,
     status_headline,
+    status_marker,
 )
 from bot.steps import StepContext, StepFailure, StepOutcome, StepRunner
 
@@ -453,9 +453,14 @@ class Runner:
         body = render_attention(session, interactions, status, reason)
         marker = attention_marker(session.id, interactions[-1].seq if interactions else 0)
         try:
-            await post_once(gh, session.owner, session.repo, session.pr_number, marker, body)
+            await (await self._comments(session)).post_once(session.pr_number, marker, body)
         except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
             log.warning("could not comment on the pull request: %s", classify(exc)[1])
+
+    async def _comments(self, session: Session) -> Comments:
+        apps = self.context.github
+        return Comments(apps.installation(session.installation_id), session.owner, session.repo,
+                        await apps.bot_login())
 
     async def _publish(self, session: Session, interactions: list[Interaction], current: str | None) -> None:
         """Update the status comment; a failure to do so never stops the session."""
@@ -464,7 +469,8 @@ class Runner:
                              html_base=self.context.settings.html_url, current=current)
         gh = self.context.github.installation(session.installation_id)
         try:
-            comment_id = await publish_status(gh, session, body)
+            comment_id = await (await self._comments(session)).publish(
+                session.issue_number, status_marker(session.id), body, session.status_comment_id)
         except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
             log.warning("could not update the status comment: %s", classify(exc)[1])
             return

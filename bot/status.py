@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from githubkit import GitHub
-
 from bot.orchestrator import Step, steps
 from bot.sessions.models import Interaction, Session, SessionStatus
 from bot.templating import render
@@ -105,30 +103,6 @@ def _note(step: str, last: Interaction, times: int) -> str:
     return result.get("note", "")
 
 
-async def find_marked_comment(gh: GitHub, owner: str, repo: str, number: int, marker: str) -> int | None:
-    """The id of the issue's or PR's comment carrying `marker` (our hidden idempotency key), if any."""
-    async for comment in gh.rest.paginate(gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
-                                          owner=owner, repo=repo, issue_number=number, per_page=100):
-        if marker in (comment.get("body") or ""):
-            return comment["id"]
-    return None
-
-
-async def find_status_comment(gh: GitHub, session: Session) -> int | None:
-    return await find_marked_comment(gh, session.owner, session.repo, session.issue_number,
-                                     status_marker(session.id))
-
-
-async def publish_status(gh: GitHub, session: Session, body: str) -> int:
-    """Edit the session's status comment, creating it the first time; returns its id."""
-    comment_id = session.status_comment_id or await find_status_comment(gh, session)
-    if comment_id is not None:
-        await gh.rest.issues.async_update_comment(session.owner, session.repo, comment_id, body=body)
-        return comment_id
-    created = await gh.rest.issues.async_create_comment(session.owner, session.repo, session.issue_number, body=body)
-    return created.json()["id"]
-
-
 def attention_marker(session_id: int, seq: int) -> str:
     return f"<!-- component-bot:attention session={session_id} at={seq} -->"
 
@@ -150,9 +124,3 @@ def render_attention(session: Session, interactions: Sequence[Interaction], stat
         pre_existing=tests.get("pre_existing") or [], tried=tried,
         help=HELP.get(SessionStatus(status), ""),
     )
-
-
-async def post_once(gh: GitHub, owner: str, repo: str, number: int, marker: str, body: str) -> None:
-    """Post `body` on the issue or PR unless a comment with `marker` is already there."""
-    if await find_marked_comment(gh, owner, repo, number, marker) is None:
-        await gh.rest.issues.async_create_comment(owner, repo, number, body=body)

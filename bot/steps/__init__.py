@@ -14,6 +14,7 @@ from githubkit import GitHub
 from bot.agent import Agent, Usage
 from bot.config import RepoConfig, Settings
 from bot.github.client import GitHubApps
+from bot.github.comments import Comments
 from bot.sessions.models import Interaction, Session
 
 
@@ -56,6 +57,10 @@ class StepContext:
     @property
     def repo(self) -> str:
         return self.session.repo
+
+    async def comments(self) -> Comments:
+        """Our marked comments in the session's repository (only the App's own count)."""
+        return Comments(self.gh, self.owner, self.repo, await self.apps.bot_login())
 
     def step_trailer(self, step: str) -> str:
         """Marks the commit of one step occurrence, so a retried step finds the commit it already made."""

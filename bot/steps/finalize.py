@@ -8,7 +8,6 @@ from githubkit.exception import RequestFailed
 from bot.config.repo import MergePolicy
 from bot.github.merging import approved_by_writer, merge
 from bot.orchestrator import Signal, Step
-from bot.status import post_once
 from bot.steps import StepContext, StepOutcome
 from bot.steps.generate import pr_facts
 from bot.templating import render
@@ -86,7 +85,7 @@ async def ask_again(ctx: StepContext, command: dict) -> dict:
     given_at = command["head_sha"][:7] if command.get("head_sha") else "an earlier commit"
     marker = f"<!-- component-bot:merge-again session={session.id} head={session.head_sha} -->"
     who = f"@{command['by']} " if command.get("by") else ""
-    await post_once(ctx.gh, ctx.owner, ctx.repo, session.pr_number, marker,
+    await (await ctx.comments()).post_once(session.pr_number, marker,
                     f"{marker}\n{who}you asked me to merge at {given_at}, but the branch has moved to "
                     f"{session.head_sha[:7]} since. I merge only the commit a maintainer asked for: comment "
                     f"`/merge` again to merge {session.head_sha[:7]}.")
@@ -100,7 +99,7 @@ async def merge_now(ctx: StepContext, title: str) -> dict:
     if result.merged:
         return {"merged": True, "merge_sha": result.sha}
     marker = f"<!-- component-bot:merge-refused session={session.id} head={session.head_sha} -->"
-    await post_once(ctx.gh, ctx.owner, ctx.repo, session.pr_number, marker,
+    await (await ctx.comments()).post_once(session.pr_number, marker,
                     f"{marker}\nI did not merge: {result.refused}. A maintainer can merge once that is resolved "
                     "(or comment `/merge` to let me try again).")
     return {"merged": False, "merge_refused": result.refused, "waiting_for": f"merge refused: {result.refused}"}

@@ -4,11 +4,8 @@ question, only answers. Each instruction gets a reply in its own thread."""
 
 from __future__ import annotations
 
-from githubkit.exception import RequestFailed
-
 from bot.conversation import pending_instructions
 from bot.orchestrator import Step
-from bot.status import post_once
 from bot.steps import StepContext, StepFailure, StepOutcome
 from bot.steps.editing import agent_task, edit_and_commit, open_branch, session_diff
 
@@ -54,25 +51,13 @@ async def open_threads(ctx: StepContext) -> list[dict]:
 async def answer_each(ctx: StepContext, instructions: list[dict], reply: str, commit_sha: str | None) -> None:
     """One answer per instruction, where it was asked: the PR conversation, or each review thread."""
     done = f"\n\nChanged in {commit_sha}." if commit_sha else ""
+    comments = await ctx.comments()
     for instruction in instructions:
         marker = f"<!-- component-bot:reply to={instruction['seq']} session={ctx.session.id} -->"
         if instruction.get("kind") == "review" and instruction.get("comments"):
             for comment in instruction["comments"]:
-                await reply_in_thread(ctx, comment["comment_id"], f"{marker}\n{reply}{done}", marker)
+                await comments.reply_in_thread_once(ctx.session.pr_number, comment["comment_id"], marker,
+                                                    f"{marker}\n{reply}{done}")
             continue
         mention = f"@{instruction['author']} " if instruction.get("author") else ""
-        await post_once(ctx.gh, ctx.owner, ctx.repo, ctx.session.pr_number, marker,
-                        f"{marker}\n{mention}{reply}{done}")
-
-
-async def reply_in_thread(ctx: StepContext, comment_id: int, body: str, marker: str) -> None:
-    existing = await ctx.gh.rest.pulls.async_list_review_comments(ctx.owner, ctx.repo, ctx.session.pr_number,
-                                                                   per_page=100)
-    if any(marker in (c.get("body") or "") and c.get("in_reply_to_id") == comment_id for c in existing.json()):
-        return
-    try:
-        await ctx.gh.rest.pulls.async_create_reply_for_review_comment(ctx.owner, ctx.repo, ctx.session.pr_number,
-                                                                      comment_id, data={"body": body})
-    except RequestFailed as exc:
-        if exc.response.status_code != 404:  # the comment was deleted meanwhile
-            raise
+        await comments.post_once(ctx.session.pr_number, marker, f"{marker}\n{mention}{reply}{done}")

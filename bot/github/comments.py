@@ -1,0 +1,56 @@
+"""Our comments on issues and pull requests, found again by their hidden markers.
+
+A marker is our idempotency key: a retried step finds the comment it already posted. Only the
+App's own comments (`<slug>[bot]`) count: anyone can write `<!-- component-bot:status … -->`
+in a comment, and the bot must never adopt, edit or be silenced by a comment it did not write.
+"""
+
+from __future__ import annotations
+
+from githubkit import GitHub
+from githubkit.exception import RequestFailed
+
+
+class Comments:
+    def __init__(self, gh: GitHub, owner: str, repo: str, author: str) -> None:
+        self.gh, self.owner, self.repo, self.author = gh, owner, repo, author
+
+    def _ours(self, comment: dict, marker: str) -> bool:
+        return (comment.get("user") or {}).get("login") == self.author and marker in (comment.get("body") or "")
+
+    async def find(self, number: int, marker: str) -> int | None:
+        """The id of our comment on the issue or PR that carries `marker`, if any."""
+        async for comment in self.gh.rest.paginate(self.gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
+                                                   owner=self.owner, repo=self.repo, issue_number=number,
+                                                   per_page=100):
+            if self._ours(comment, marker):
+                return comment["id"]
+        return None
+
+    async def post_once(self, number: int, marker: str, body: str) -> None:
+        """Post `body` on the issue or PR unless our comment with `marker` is already there."""
+        if await self.find(number, marker) is None:
+            await self.gh.rest.issues.async_create_comment(self.owner, self.repo, number, body=body)
+
+    async def publish(self, number: int, marker: str, body: str, known_id: int | None = None) -> int:
+        """Edit our comment with `marker` (`known_id` when we know it), or create it; returns its id."""
+        comment_id = known_id or await self.find(number, marker)
+        if comment_id is not None:
+            await self.gh.rest.issues.async_update_comment(self.owner, self.repo, comment_id, body=body)
+            return comment_id
+        created = await self.gh.rest.issues.async_create_comment(self.owner, self.repo, number, body=body)
+        return created.json()["id"]
+
+    async def reply_in_thread_once(self, pull_number: int, comment_id: int, marker: str, body: str) -> None:
+        """Answer a review comment in its thread, once; a thread deleted meanwhile is skipped."""
+        async for comment in self.gh.rest.paginate(self.gh.rest.pulls.async_list_review_comments,
+                                                   map_func=lambda r: r.json(), owner=self.owner, repo=self.repo,
+                                                   pull_number=pull_number, per_page=100):
+            if self._ours(comment, marker) and comment.get("in_reply_to_id") == comment_id:
+                return
+        try:
+            await self.gh.rest.pulls.async_create_reply_for_review_comment(self.owner, self.repo, pull_number,
+                                                                           comment_id, data={"body": body})
+        except RequestFailed as exc:
+            if exc.response.status_code != 404:
+                raise
