@@ -15,6 +15,7 @@ from bot.permissions import can_write, sent_by_bot
 from bot.routing import Event, Router
 from bot.sessions import store
 from bot.sessions.models import Session, SessionStatus
+from bot.sessions.store import Scope
 from bot.github.comments import Comments
 from bot.timeline import render_timeline
 from bot.triggers import acknowledge, scope_of
@@ -50,11 +51,11 @@ async def on_comment(event: Event, context: Context) -> None:
     if session is None:
         return
     await acknowledge(gh, owner, repo, issue["number"], comment.get("id"))
-    login = event.sender.get("login")
+    login, key = event.sender.get("login"), f"comment:{comment.get('id')}"
     if command == "stop":
-        await context.runner.signal(session.id, Signal.stop.value, {"by": login})
+        await context.runner.signal(session.id, Signal.stop.value, {"by": login}, key=key)
     elif command == "retry":
-        await retry(context, session, login)
+        await retry(context, session, login, key)
     elif command == "status":
         await reply_status(context, gh, session, issue["number"], comment["id"])
 
@@ -68,9 +69,13 @@ async def reply_status(context: Context, gh, session: Session, number: int, comm
     await comments.post_once(number, marker, f"{marker}\n{render_timeline(session, interactions)}")
 
 
-async def retry(context: Context, session: Session, login: str | None) -> None:
+async def retry(context: Context, session: Session, login: str | None, key: str) -> None:
     """Carry on from the failed or waiting step; a session that ended in failure is reopened."""
+    async with context.db() as s:
+        if await store.trigger_seen(s, Scope(session.installation_id, session.repository_id,
+                                             session.repository_full_name), key):
+            return  # a replayed `/retry`: it must not reopen what has ended since
     if SessionStatus(session.status).is_final:
         if session.status == SessionStatus.completed.value or not await store.reopen_session(context.db, session):
             return
-    await context.runner.signal(session.id, Signal.retry.value, {"by": login})
+    await context.runner.signal(session.id, Signal.retry.value, {"by": login}, key=key)

@@ -14,6 +14,7 @@ NO_RESPONSE = {"_no response_", "no response", "n/a", "none", "-"}
 _HEADING = re.compile(r"^#{2,6}\s+(?P<key>.+?)\s*#*\s*$")
 _KEY_VALUE = re.compile(r"^\s*[-*]?\s*\**(?P<key>component|design file|test file)\**\s*:\s*(?P<value>.+?)\s*$", re.I)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_NAME = re.compile(r"[A-Za-z0-9 ._-]{1,80}")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,13 @@ def parse_component(body: str | None) -> Component:
             "either as the issue form's sections (`### Component`, `### Design file`, `### Test file`) or as "
             "lines like `Design file: docs/stack.md`."
         )
-    return Component(values["name"], values["design_path"], values["test_path"])
+    name = " ".join(values["name"].split())
+    if not _NAME.fullmatch(name):
+        raise ComponentNotSpecified(
+            "The component's name may use letters, digits, spaces and `. _ -`, at most 80 characters "
+            f"(the issue says {name[:90]!r}). Rename it in the issue."
+        )
+    return Component(name, values["design_path"], values["test_path"])
 
 
 def _clean(value: str) -> str | None:

@@ -73,12 +73,13 @@ async def pull_request_comment(event: Event, context: Context) -> None:
     if command == "merge":
         await context.runner.signal(session.id, Signal.merge.value, {"by": event.sender.get("login"),
                                                                     "comment_id": comment["id"],
-                                                                    "head_sha": session.head_sha})
+                                                                    "head_sha": session.head_sha},
+                                    key=f"comment:{comment['id']}")
     else:
         await context.runner.signal(session.id, Signal.instruction.value, {
             "kind": "comment", "comment_id": comment["id"], "author": event.sender.get("login"), "body": body,
             "at": comment.get("created_at"),
-        })
+        }, key=f"comment:{comment['id']}")
 
 
 @router.on("pull_request_review.submitted")
@@ -97,7 +98,8 @@ async def review_submitted(event: Event, context: Context) -> None:
     if state == "approved":
         await context.runner.signal(session.id, Signal.merge.value, {"by": login, "review_id": review.get("id"),
                                                                     "approval": True,
-                                                                    "head_sha": review.get("commit_id")})
+                                                                    "head_sha": review.get("commit_id")},
+                                    key=f"review:{review.get('id')}")
         return
     comments = await review_comments(gh, session, review["id"])
     slug = await context.github.slug()
@@ -113,7 +115,7 @@ async def review_submitted(event: Event, context: Context) -> None:
     await context.runner.signal(session.id, Signal.instruction.value, {
         "kind": "review", "review_id": review.get("id"), "state": state, "author": login,
         "body": review.get("body") or "", "comments": comments, "at": review.get("submitted_at"),
-    })
+    }, key=f"review:{review.get('id')}")
 
 
 async def review_comments(gh: GitHub, session: Session, review_id: int) -> list[dict[str, Any]]:
@@ -154,7 +156,8 @@ async def pushed(event: Event, context: Context) -> None:
     log.info("session %s: %s pushed %s to %s", session.id, event.sender.get("login"), new_head[:7], session.branch)
     await store.update_session(context.db, session.id, head_sha=new_head)
     await context.runner.signal(session.id, Signal.human_push.value, {"by": event.sender.get("login"),
-                                                                      "head_sha": new_head})
+                                                                      "head_sha": new_head},
+                                key=f"push:{new_head}")
 
 
 def pending_instructions(interactions: list[Interaction]) -> list[dict[str, Any]]:

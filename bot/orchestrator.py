@@ -34,6 +34,7 @@ class Signal(str, enum.Enum):
     human_push = "human_push"      # someone else pushed to the bot's branch
     merge = "merge"                # /merge, or an approving review when the policy merges on approval
     resume = "resume"              # the wait after an outage (rate limit, GitHub or Anthropic down) is over
+    edited = "edited"              # a writer edited the issue: later steps use the new text (changes no step)
 
 
 def steps() -> tuple[Step, ...]:

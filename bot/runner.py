@@ -92,10 +92,19 @@ class Runner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def signal(self, session_id: int, signal: str, payload: dict[str, Any] | None = None) -> None:
-        """Record something that happened outside (checks, an instruction, /stop…) and wake the session."""
-        await store.append_interaction(self.context.db, session_id, signal, "received", input=payload or {})
+    async def signal(self, session_id: int, signal: str, payload: dict[str, Any] | None = None, *,
+                     key: str | None = None) -> bool:
+        """Record something that happened outside (checks, an instruction, /stop…) and wake the session.
+
+        `key` names what it came from (`comment:123`, `review:45`): a replay of it (the same
+        comment delivered again, under a new delivery id) is recorded once only. False: a replay."""
+        recorded = await store.append_interaction(self.context.db, session_id, signal, "received",
+                                                  input=payload or {}, dedupe_key=key)
+        if recorded is None:
+            log.info("session %s: %s from %s was recorded before; a replay changes nothing", session_id, signal, key)
+            return False
         self.schedule(session_id)
+        return True
 
     async def recover(self) -> int:
         """Wake every unfinished session: what was running when the process stopped carries on."""

@@ -66,6 +66,7 @@ def render_status(session: Session, interactions: Sequence[Interaction], *, max_
         cost=session.cost_usd,
         help=HELP.get(status),
         session_id=session.id,
+        edited_by=(session.request or {}).get("by") if (session.request or {}).get("edited") else None,
     )
 
 

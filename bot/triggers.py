@@ -56,28 +56,67 @@ async def start_session(event: Event, context: Context, issue: dict, *, trigger:
     login = event.sender.get("login", "")
     if scope is None or sent_by_bot(event) or context.github is None:
         return
+    key = trigger_key(issue, comment_id)
+    async with context.db() as s:
+        if await store.trigger_seen(s, scope, key):
+            log.info("%s on #%s was handled before; a replay starts nothing", trigger, issue.get("number"))
+            return
     gh = context.github.installation(scope.installation_id)
     owner, repo = scope.repository_full_name.split("/", 1)
     if not await can_write(gh, owner, repo, login):
         log.info("ignoring %s on #%s from %s: no write access", trigger, issue.get("number"), login)
         return
     await acknowledge(gh, owner, repo, issue["number"], comment_id)
-    session = await store.create_session(context.db, scope, issue["number"], trigger=trigger, triggered_by=login)
+    request = request_of(issue, login)
+    session = await store.create_session(context.db, scope, issue["number"], trigger=trigger, triggered_by=login,
+                                         trigger_key=key, request=request)
     if session is not None:
         log.info("session %s started for %s#%s by %s", session.id, scope.repository_full_name, issue["number"], login)
         context.runner.schedule(session.id)
         return
     async with context.db() as s:
         active = await store.active_for_issue(s, scope, issue["number"])
-    if active is None:  # it ended between our insert and this read: try once more
-        session = await store.create_session(context.db, scope, issue["number"], trigger=trigger, triggered_by=login)
-        if session is not None:
-            context.runner.schedule(session.id)
-        return
+    if active is None:
+        return  # the same trigger started one meanwhile, or its session ended since: nothing to add
     if active.status == SessionStatus.needs_human.value:
-        await context.runner.signal(active.id, Signal.retry.value, {"by": login, "via": trigger})
+        await store.update_request(context.db, active.id, request)
+        await context.runner.signal(active.id, Signal.retry.value, {"by": login, "via": trigger}, key=key)
         return
     await gh.rest.issues.async_create_comment(owner, repo, issue["number"], body=already_running(context, active))
+
+
+def trigger_key(issue: dict, comment_id: int | None) -> str:
+    """What made this trigger, so that its replay is recognised: the comment, or the labelling
+    (an issue's `updated_at` moves with every label added)."""
+    if comment_id is not None:
+        return f"comment:{comment_id}"
+    return f"label:{issue.get('id')}:{issue.get('updated_at')}"
+
+
+def request_of(issue: dict, by: str) -> dict:
+    """The issue as it read when a writer asked for the work."""
+    return {"title": issue.get("title") or "", "body": issue.get("body") or "",
+            "author": (issue.get("user") or {}).get("login"), "by": by, "at": issue.get("updated_at")}
+
+
+@router.on("issues.edited")
+async def issue_edited(event: Event, context: Context) -> None:
+    """A writer's edit of the issue is the new request (the status comment says so); anyone
+    else's edit is ignored: the session keeps working from what a writer asked for."""
+    scope, issue, login = scope_of(event), event.payload.get("issue") or {}, event.sender.get("login", "")
+    if scope is None or context.github is None or sent_by_bot(event):
+        return
+    async with context.db() as s:
+        session = await store.active_for_issue(s, scope, issue.get("number"))
+    if session is None:
+        return
+    owner, repo = scope.repository_full_name.split("/", 1)
+    if not await can_write(context.github.installation(scope.installation_id), owner, repo, login):
+        log.info("issue #%s edited by %s, who cannot write: the session keeps the request as it was",
+                 issue.get("number"), login)
+        return
+    await store.update_request(context.db, session.id, {**request_of(issue, login), "edited": True})
+    await context.runner.signal(session.id, Signal.edited.value, {"by": login}, key=f"edit:{issue.get('updated_at')}")
 
 
 async def acknowledge(gh: GitHub, owner: str, repo: str, issue_number: int, comment_id: int | None) -> None:

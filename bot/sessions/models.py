@@ -87,11 +87,13 @@ class Session(Base):
 
     `active_key` is "<repository id>#<issue>" while the session is not final and NULL after;
     its unique constraint makes "one active session per issue" hold across processes.
+    `trigger_key` is unique per repository, so a replayed trigger never starts a second session.
     `lease_owner`/`lease_until` serialize the runner: one step at a time per session.
     """
 
     __tablename__ = "sessions"
-    __table_args__ = (UniqueConstraint("active_key", name="uq_sessions_active_key"),)
+    __table_args__ = (UniqueConstraint("active_key", name="uq_sessions_active_key"),
+                      UniqueConstraint("repository_id", "trigger_key", name="uq_sessions_trigger_key"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     installation_id: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -103,6 +105,11 @@ class Session(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     trigger: Mapped[str] = mapped_column(String(32))
     triggered_by: Mapped[str] = mapped_column(String(256))
+    # What the trigger was (the comment or the labelling): a replayed trigger finds it taken.
+    trigger_key: Mapped[str | None] = mapped_column(String(128))
+    # The issue's title and body as a writer asked for the work: later steps use this, never the
+    # live issue, which its author could edit after a maintainer labelled it.
+    request: Mapped[dict | None] = mapped_column(JSON)
     pr_number: Mapped[int | None] = mapped_column(Integer)
     branch: Mapped[str | None] = mapped_column(String(256))
     base_sha: Mapped[str | None] = mapped_column(String(64))

@@ -33,8 +33,10 @@ def active_key(repository_id: int, issue_number: int) -> str:
 
 
 async def create_session(db: async_sessionmaker[AsyncSession], scope: Scope, issue_number: int, *,
-                         trigger: str, triggered_by: str) -> Session | None:
-    """A new running session, or None when the issue already has an active one."""
+                         trigger: str, triggered_by: str, trigger_key: str | None = None,
+                         request: dict[str, Any] | None = None) -> Session | None:
+    """A new running session, or None when the issue already has an active one (or this very
+    trigger already started one)."""
     session = Session(
         installation_id=scope.installation_id,
         repository_id=scope.repository_id,
@@ -44,6 +46,8 @@ async def create_session(db: async_sessionmaker[AsyncSession], scope: Scope, iss
         status=SessionStatus.running.value,
         trigger=trigger,
         triggered_by=triggered_by,
+        trigger_key=trigger_key,
+        request=request,
         fix_iterations=0, input_tokens=0, output_tokens=0, cache_write_tokens=0, cache_read_tokens=0,
         cost_usd=0.0,
     )
@@ -70,6 +74,22 @@ async def latest_for_issue(s: AsyncSession, scope: Scope, issue_number: int) -> 
     return await s.scalar(
         _scoped(scope).where(Session.issue_number == issue_number).order_by(Session.id.desc()).limit(1)
     )
+
+
+async def trigger_seen(s: AsyncSession, scope: Scope, key: str) -> bool:
+    """Whether this trigger (a comment, a labelling) already started or resumed a session here."""
+    started = await s.scalar(_scoped(scope).where(Session.trigger_key == key).limit(1))
+    if started is not None:
+        return True
+    resumed = await s.scalar(
+        select(Interaction.id).join(Session, Session.id == Interaction.session_id)
+        .where(Session.installation_id == scope.installation_id, Session.repository_id == scope.repository_id,
+               Interaction.input["key"].as_string() == key).limit(1))
+    return resumed is not None
+
+
+async def update_request(db: async_sessionmaker[AsyncSession], session_id: int, request: dict[str, Any]) -> None:
+    await update_session(db, session_id, request=request)
 
 
 async def for_pull_request(s: AsyncSession, scope: Scope, pr_number: int) -> Session | None:
@@ -104,13 +124,22 @@ async def interactions_of(s: AsyncSession, session_id: int) -> list[Interaction]
 
 
 async def append_interaction(db: async_sessionmaker[AsyncSession], session_id: int, step: str, status: str,
-                             **fields: Any) -> Interaction:
-    """Append with the next sequence number; a concurrent append makes us take the one after."""
+                             *, dedupe_key: str | None = None, **fields: Any) -> Interaction | None:
+    """Append with the next sequence number; a concurrent append makes us take the one after.
+
+    With `dedupe_key` (a comment's or review's id), nothing is appended when an interaction with
+    that key is already recorded: None. The key is looked up after the sequence number is read:
+    a concurrent append of the same key either committed before the look-up (found) or takes the
+    same number (the unique constraint refuses one, which retries and finds the other)."""
+    if dedupe_key is not None:
+        fields["input"] = {**(fields.get("input") or {}), "key": dedupe_key}
     for _ in range(20):
         async with db() as s:
             seq = (await s.scalar(
                 select(func.coalesce(func.max(Interaction.seq), 0)).where(Interaction.session_id == session_id)
             )) + 1
+            if dedupe_key is not None and await _has_key(s, session_id, dedupe_key):  # after the number: see above
+                return None
             row = Interaction(session_id=session_id, seq=seq, step=step, status=status, created_at=utcnow(),
                               input_tokens=0, output_tokens=0, cache_write_tokens=0, cache_read_tokens=0,
                               cost_usd=0.0, attempt=1)
@@ -123,6 +152,12 @@ async def append_interaction(db: async_sessionmaker[AsyncSession], session_id: i
             except IntegrityError:
                 continue
     raise RuntimeError(f"could not append an interaction to session {session_id}")
+
+
+async def _has_key(s: AsyncSession, session_id: int, key: str) -> bool:
+    found = await s.scalar(select(Interaction.id).where(
+        Interaction.session_id == session_id, Interaction.input["key"].as_string() == key).limit(1))
+    return found is not None
 
 
 async def claim_lease(db: async_sessionmaker[AsyncSession], session_id: int, owner: str, ttl: timedelta) -> bool:

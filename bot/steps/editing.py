@@ -12,6 +12,7 @@ from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
 from bot.github.workspace import Workspace
 from bot.orchestrator import Step
 from bot.steps import StepContext, StepFailure
+from bot.steps.initialize import request_of
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
 MAX_DIFF_BYTES = 30_000
@@ -30,7 +31,7 @@ async def open_branch(ctx: StepContext) -> Workspace:
 
 async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra: object) -> AgentTask:
     session = ctx.session
-    issue = (await ctx.gh.rest.issues.async_get(ctx.owner, ctx.repo, session.issue_number)).json()
+    issue = await request_of(ctx)
     return AgentTask(
         kind=kind,
         repository=session.repository_full_name,

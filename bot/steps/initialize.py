@@ -22,7 +22,7 @@ async def run(ctx: StepContext) -> StepOutcome:
     except ConfigFileError as exc:
         raise StepFailure("fatal", f"{exc}\n\nFix `{CONFIG_PATH}` on `{default_branch}`, then comment `/retry`.")
 
-    issue = (await ctx.gh.rest.issues.async_get(ctx.owner, ctx.repo, ctx.session.issue_number)).json()
+    issue = await request_of(ctx)
     try:
         component = parse_component(issue.get("body"))
     except ComponentNotSpecified as exc:
@@ -51,6 +51,14 @@ async def run(ctx: StepContext) -> StepOutcome:
         },
         session_updates={"branch": branch, "head_sha": head_sha},
     )
+
+
+async def request_of(ctx: StepContext) -> dict:
+    """The issue as a writer asked for the work (recorded at the trigger); the live issue only for
+    a session recorded before requests were."""
+    if ctx.session.request is not None:
+        return ctx.session.request
+    return (await ctx.gh.rest.issues.async_get(ctx.owner, ctx.repo, ctx.session.issue_number)).json()
 
 
 def _exists(workspace: Workspace, path: str) -> bool:
