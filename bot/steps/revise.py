@@ -5,9 +5,13 @@ question, only answers. Each instruction gets a reply in its own thread."""
 from __future__ import annotations
 
 from bot.conversation import pending_instructions
+from bot.github.threads import unresolved_threads
 from bot.orchestrator import Step
+from bot.permissions import can_write
 from bot.steps import StepContext, StepFailure, StepOutcome
 from bot.steps.editing import agent_task, edit_and_commit, open_branch, session_diff
+
+MAX_THREAD_COMMENTS = 30
 
 
 async def run(ctx: StepContext) -> StepOutcome:
@@ -38,14 +42,18 @@ def revise_title(instructions: list[dict]) -> str:
 
 
 async def open_threads(ctx: StepContext) -> list[dict]:
-    """The PR's review comments not written by the bot: the threads a revision should keep in mind."""
-    response = await ctx.gh.rest.pulls.async_list_review_comments(ctx.owner, ctx.repo, ctx.session.pr_number,
-                                                                   per_page=100)
-    bot = await ctx.apps.bot_login()
-    return [{"kind": "thread", "comment_id": c["id"], "path": c.get("path"), "line": c.get("line"),
-             "diff_hunk": c.get("diff_hunk") or "", "body": c.get("body") or "",
-             "author": (c.get("user") or {}).get("login")}
-            for c in response.json() if (c.get("user") or {}).get("login") != bot][-30:]
+    """The unresolved review threads the revision should keep in mind: writers' comments only,
+    each author's permission read once."""
+    verdicts: dict[str, bool] = {}
+
+    async def may_steer(login: str) -> bool:
+        if login not in verdicts:
+            verdicts[login] = await can_write(ctx.gh, ctx.owner, ctx.repo, login)
+        return verdicts[login]
+
+    threads = await unresolved_threads(ctx.gh, ctx.owner, ctx.repo, ctx.session.pr_number,
+                                       bot_slug=await ctx.apps.slug(), may_steer=may_steer)
+    return threads[-MAX_THREAD_COMMENTS:]
 
 
 async def answer_each(ctx: StepContext, instructions: list[dict], reply: str, commit_sha: str | None) -> None:
