@@ -24,7 +24,7 @@ from bot.intake import Intake
 from bot.routing import Router
 from bot.runner import Runner
 from bot.sessions.recorder import DeliveryRecorder
-from webhooks import intake, metrics, modes, pages
+from webhooks import auth, dashboard, intake, metrics, modes, pages, setup
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, router: Router | None = None,
                 await asyncio.wait_for(app.state.intake.drain(), timeout=DRAIN_SECONDS)
             except TimeoutError:
                 log.warning("stopping with deliveries still in progress; they resume at the next start")
+            await app.state.intake.close()
             await context.runner.close()
 
     app = FastAPI(title="component-bot", version=__version__, lifespan=modes.lifespan(settings, engine),
@@ -72,7 +73,9 @@ def create_app(settings: Settings, *, router: Router | None = None,
     app.state.oauth_transport = oauth_transport or github_transport  # dashboard sign-in (github.com + API)
     app.include_router(intake.router)
     app.include_router(metrics.router)
-    pages.install(app)
+    pages.handle_errors(app)
+    for pages_router in (setup.router, auth.router, dashboard.router):
+        app.include_router(pages_router)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -3,11 +3,12 @@
 Two ways in:
 - **Sign in with GitHub** (the App's OAuth client, `GITHUB_CLIENT_ID`/`GITHUB_CLIENT_SECRET`,
   written by registration): `/auth/login` → GitHub → `/auth/callback`, which exchanges the code
-  on GitHub's web host, lists the user's installations of this App with the user's token (the
-  token is then dropped), and keeps only those installation ids in a signed cookie. Pages show
-  only sessions of those installations.
+  on GitHub's web host and lists, with the user's token, the repositories they can access in
+  this App's installations (webhooks/github_user.py). The token and that list stay in this
+  process's memory (webhooks/signins.py), listed again every few minutes; the signed cookie
+  carries a random id for them. Pages show only sessions of those repositories.
 - **`DASHBOARD_TOKEN`**: `Authorization: Bearer <token>`, or `?token=<token>` once, which sets
-  the same signed cookie (for every installation) and redirects to the URL without the token.
+  a signed cookie (for every repository) and redirects to the URL without the token.
 
 Cookies are HMAC-signed with a key derived from the server's secrets (webhook secret, dashboard
 token, OAuth client secret): changing any of them signs everybody out.
@@ -22,16 +23,19 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bot.config import Settings
-from webhooks.pages import Interrupt, PageError, public_url
+from webhooks.github_user import GitHubUnavailable, TokenRefused, accessible_repository_ids, login_of
+from webhooks.http import oauth_client
+from webhooks.pages import Interrupt, PageError, public_url, url_without
+from webhooks.signins import SignIns
+from webhooks.viewer import Viewer
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -40,22 +44,16 @@ SESSION_COOKIE = "component_bot_dashboard"
 OAUTH_COOKIE = "component_bot_oauth"
 SESSION_TTL_SECONDS = 12 * 3600
 OAUTH_TTL_SECONDS = 10 * 60
-MAX_INSTALLATIONS = 300  # keeps the cookie under browsers' 4 KB limit
-MAX_INSTALLATION_PAGES = 5
 CALLBACK_PATH = "/auth/callback"
 DEFAULT_NEXT = "/sessions"
-API_VERSION = "2022-11-28"
+OPERATOR = "token"
 _PROCESS_KEY = secrets.token_bytes(32)  # only when no secret is configured at all (nothing can sign in then)
 
 
-@dataclass(frozen=True)
-class Viewer:
-    login: str
-    installation_ids: frozenset[int] | None  # None: every installation (the operator's token)
-
-    @property
-    def sees_everything(self) -> bool:
-        return self.installation_ids is None
+def sign_ins(app: FastAPI) -> SignIns:
+    if getattr(app.state, "sign_ins", None) is None:
+        app.state.sign_ins = SignIns()
+    return app.state.sign_ins
 
 
 # -- signed cookies ------------------------------------------------------------------------------
@@ -103,9 +101,12 @@ def set_cookie(response: Response, request: Request, name: str, value: str, ttl:
                         secure=public_url(request).startswith("https://"))
 
 
-def session_cookie(settings: Settings, viewer: Viewer) -> str:
-    ids = None if viewer.installation_ids is None else sorted(viewer.installation_ids)
-    return sign(settings, "session", {"login": viewer.login, "inst": ids}, SESSION_TTL_SECONDS)
+def operator_cookie(settings: Settings) -> str:
+    return sign(settings, "session", {"login": OPERATOR, "all": True}, SESSION_TTL_SECONDS)
+
+
+def sign_in_cookie(settings: Settings, login: str, sign_in_id: str) -> str:
+    return sign(settings, "session", {"login": login, "sid": sign_in_id}, SESSION_TTL_SECONDS)
 
 
 # -- who is asking -------------------------------------------------------------------------------
@@ -119,30 +120,54 @@ def token_matches(settings: Settings, candidate: str) -> bool:
         candidate.encode(), token.get_secret_value().encode())
 
 
-def viewer_from_cookie(settings: Settings, value: str | None) -> Viewer | None:
-    payload = unsign(settings, "session", value)
+async def viewer_from_cookie(request: Request, value: str | None) -> Viewer | None:
+    payload = unsign(request.app.state.settings, "session", value)
     if payload is None or not isinstance(payload.get("login"), str):
         return None
-    ids = payload.get("inst")
-    if ids is None:
+    if payload.get("all") is True:
         return Viewer(payload["login"], None)
-    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+    if not isinstance(payload.get("sid"), str):
         return None
-    return Viewer(payload["login"], frozenset(ids))
+    return await signed_in_viewer(request, payload["sid"])
 
 
-def authenticate(request: Request) -> Viewer | None:
+async def signed_in_viewer(request: Request, sign_in_id: str) -> Viewer | None:
+    """The GitHub-signed-in viewer, with their repositories listed again if the list is stale;
+    None if this process does not know the sign-in (restarted, signed out) or GitHub refuses its token."""
+    store = sign_ins(request.app)
+    sign_in = store.get(sign_in_id)
+    if sign_in is None:
+        return None
+    if store.stale(sign_in):
+        async with sign_in.lock:
+            if store.stale(sign_in):  # nobody relisted while we waited
+                try:
+                    store.relisted(sign_in, await list_repositories(request.app, sign_in.token))
+                except TokenRefused:
+                    store.drop(sign_in_id)
+                    return None
+    return Viewer(sign_in.login, sign_in.repository_ids)
+
+
+async def list_repositories(app: FastAPI, token: str) -> frozenset[int]:
+    """Which repositories the token's owner can access now; while GitHub cannot say, nothing is shown."""
+    try:
+        async with oauth_client(app) as http:
+            return await accessible_repository_ids(http, app.state.settings, token)
+    except GitHubUnavailable as exc:
+        log.warning("listing a dashboard user's repositories failed: %s", exc)
+        raise PageError(502, "GitHub could not be reached", "The dashboard asks GitHub every few minutes which "
+                        "repositories you can access, and GitHub did not answer. Try again in a moment.",
+                        retry_url="/sessions", retry_label="Try again") from None
+
+
+async def authenticate(request: Request) -> Viewer | None:
     settings: Settings = request.app.state.settings
     header = request.headers.get("authorization")
     if header is not None:  # explicit credentials: right or refused, never a fallback to the cookie
         scheme, _, token = header.partition(" ")
-        return Viewer("token", None) if scheme.lower() == "bearer" and token_matches(settings, token.strip()) else None
-    return viewer_from_cookie(settings, request.cookies.get(SESSION_COOKIE))
-
-
-def without_token(request: Request) -> str:
-    query = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "token"]
-    return request.url.path + (f"?{urlencode(query)}" if query else "")
+        return Viewer(OPERATOR, None) if scheme.lower() == "bearer" and token_matches(settings, token.strip()) else None
+    return await viewer_from_cookie(request, request.cookies.get(SESSION_COOKIE))
 
 
 def sign_in_required(request: Request) -> PageError:
@@ -156,7 +181,7 @@ def sign_in_required(request: Request) -> PageError:
 
 async def require_viewer(request: Request) -> Viewer:
     """FastAPI dependency: the signed-in viewer, or the way to sign in."""
-    viewer = authenticate(request)
+    viewer = await authenticate(request)
     if viewer is not None:
         return viewer
     settings: Settings = request.app.state.settings
@@ -164,9 +189,8 @@ async def require_viewer(request: Request) -> Viewer:
     if token is not None and "authorization" not in request.headers:
         if not token_matches(settings, token):
             raise sign_in_required(request)
-        response = RedirectResponse(without_token(request), status_code=303)
-        set_cookie(response, request, SESSION_COOKIE, session_cookie(settings, Viewer("token", None)),
-                   SESSION_TTL_SECONDS)
+        response = RedirectResponse(url_without(request, "token"), status_code=303)
+        set_cookie(response, request, SESSION_COOKIE, operator_cookie(settings), SESSION_TTL_SECONDS)
         raise Interrupt(response)
     if oauth_configured(settings) and "authorization" not in request.headers:
         next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -214,19 +238,23 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
     if error or not code:
         raise PageError(403, "Sign-in cancelled", "GitHub did not sign you in.", retry_url="/auth/login",
                         retry_label="Sign in again")
-    async with httpx.AsyncClient(transport=request.app.state.oauth_transport, timeout=settings.github_timeout,
-                                 headers={"User-Agent": "component-bot"}) as http:
+    async with oauth_client(request.app) as http:
         token = await exchange_code(http, settings, code, public_url(request) + CALLBACK_PATH)
-        viewer = await viewer_for_token(http, settings, token)
-    log.info("dashboard sign-in by %s (%d installations)", viewer.login, len(viewer.installation_ids or ()))
+        user, repository_ids = await who_and_what(http, settings, token)
+    sign_in_id = sign_ins(request.app).add(user, token, repository_ids, SESSION_TTL_SECONDS)
+    log.info("dashboard sign-in by %s (%d repositories)", user, len(repository_ids))
     response = RedirectResponse(safe_next(pending.get("next")), status_code=303)
-    set_cookie(response, request, SESSION_COOKIE, session_cookie(settings, viewer), SESSION_TTL_SECONDS)
+    set_cookie(response, request, SESSION_COOKIE, sign_in_cookie(settings, user, sign_in_id), SESSION_TTL_SECONDS)
     response.delete_cookie(OAUTH_COOKIE, path="/auth")
     return response
 
 
 @router.post("/auth/logout")
-async def logout() -> RedirectResponse:
+async def logout(request: Request) -> RedirectResponse:
+    """Forget the sign-in (and with it the user's token) and its cookie."""
+    payload = unsign(request.app.state.settings, "session", request.cookies.get(SESSION_COOKIE))
+    if payload is not None and isinstance(payload.get("sid"), str):
+        sign_ins(request.app).drop(payload["sid"])
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -258,26 +286,10 @@ async def exchange_code(http: httpx.AsyncClient, settings: Settings, code: str, 
     return token
 
 
-async def viewer_for_token(http: httpx.AsyncClient, settings: Settings, token: str) -> Viewer:
-    """The user, and the installations of this App they can access (GET /user, GET /user/installations)."""
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
-               "X-GitHub-Api-Version": API_VERSION}
-    api = settings.github_api_url
+async def who_and_what(http: httpx.AsyncClient, settings: Settings, token: str) -> tuple[str, frozenset[int]]:
+    """The user's login and the repositories they can access in this App's installations."""
     try:
-        user = await http.get(f"{api}/user", headers=headers)
-        user.raise_for_status()
-        ids: set[int] = set()
-        for page in range(1, MAX_INSTALLATION_PAGES + 1):
-            answer = await http.get(f"{api}/user/installations", headers=headers,
-                                    params={"per_page": 100, "page": page})
-            answer.raise_for_status()
-            installations = answer.json().get("installations") or []
-            ids.update(int(i["id"]) for i in installations
-                       if settings.app_id is None or i.get("app_id") == settings.app_id)
-            if len(installations) < 100:
-                break
-        login = str(user.json()["login"])
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-        log.warning("listing the user's installations failed: %s", type(exc).__name__)
+        return await login_of(http, settings, token), await accessible_repository_ids(http, settings, token)
+    except (GitHubUnavailable, TokenRefused) as exc:
+        log.warning("listing the user's repositories failed: %s", type(exc).__name__)
         raise unreachable() from None
-    return Viewer(login, frozenset(sorted(ids)[:MAX_INSTALLATIONS]))

@@ -7,9 +7,10 @@ from fastapi.responses import HTMLResponse
 
 from bot.config import Settings
 from bot.sessions.models import SessionStatus
-from webhooks.auth import Viewer, oauth_configured, require_viewer
+from webhooks.auth import oauth_configured, require_viewer
 from webhooks.dashboard_data import PAGE_SIZE, list_sessions, session_detail
 from webhooks.pages import PageError, render
+from webhooks.viewer import Viewer
 
 router = APIRouter()
 STATUSES = [s.value for s in SessionStatus]
@@ -40,7 +41,7 @@ async def session_page(request: Request, session_id: int, viewer: Viewer = Depen
     settings: Settings = request.app.state.settings
     async with request.app.state.context.db() as db:
         detail = await session_detail(db, viewer, session_id, settings.html_url)
-    if detail is None:  # absent, or another installation's: the same answer
+    if detail is None:  # absent, or of a repository the viewer cannot access: the same answer
         raise PageError(404, "No such session", f"There is no session {session_id} you can see.",
                         retry_url="/sessions", retry_label="All sessions")
     return render("session.html.j2", detail=detail, s=detail.session, **chrome(request, viewer))

@@ -1,5 +1,6 @@
 """What the dashboard shows, read from the sessions tables and always scoped to what the viewer
-may see (their installations, or everything for the operator's token)."""
+may see (the repositories GitHub says they can access, or everything for the operator's token):
+the list, its repository filter, each session's page and its transcripts all start from `scoped`."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ops import decode_transcript, last_steps
 from bot.sessions.models import Interaction, Session
-from webhooks.auth import Viewer
+from webhooks.viewer import Viewer
 
 PAGE_SIZE = 50
 MAX_TRANSCRIPT_CHARS = 400_000
@@ -23,8 +24,11 @@ SHA = re.compile(r"[0-9a-f]{7,64}")
 
 def scoped(viewer: Viewer) -> Select[tuple[Session]]:
     query = select(Session)
-    if viewer.installation_ids is not None:
-        query = query.where(Session.installation_id.in_(sorted(viewer.installation_ids)))
+    if viewer.repository_ids is not None:
+        # Inlined (integers only): a person in large organizations can have more repositories than
+        # a database accepts bound parameters in one statement.
+        ids = bindparam("repository_ids", sorted(viewer.repository_ids), expanding=True, literal_execute=True)
+        query = query.where(Session.repository_id.in_(ids))
     return query
 
 

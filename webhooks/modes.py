@@ -2,9 +2,11 @@
 
 Without the GitHub App's settings the server starts in *setup mode*: only the database is open
 (for `/healthz` and the dashboard), webhooks are refused with 503, and `/` offers to register
-the App. `Modes.activate(settings)` then starts the engine (GitHub clients, runner, intake) with
-the registered settings and flips `app.state.ready`; the webhook route reads that flag. A server
-started with complete settings activates at once, so both paths run the same engine code.
+the App to whoever holds the setup token logged at start (webhooks/setup_token.py).
+`Modes.activate(settings)` then starts the engine (GitHub clients, runner, intake) with the
+registered settings, flips `app.state.ready` (the webhook route reads that flag) and revokes the
+setup token. A server started with complete settings activates at once, so both paths run the
+same engine code.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fastapi import FastAPI
 from bot.config import Settings
 from bot.context import Context
 from bot.logs import register_secret
+from webhooks.setup_token import SetupToken
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ class Modes:
         self.app, self.stack, self.engine = app, stack, engine
         self.lock = asyncio.Lock()  # held across a whole registration, so only one can ever complete
         self._setup_database = contextlib.AsyncExitStack()
+        self.setup_token: SetupToken | None = None  # in setup mode only, until the App is registered
 
     @property
     def ready(self) -> bool:
@@ -46,7 +50,7 @@ class Modes:
             return
         # Setup mode: the database only (no GitHub clients, no runner, no intake).
         self.app.state.context = await self._setup_database.enter_async_context(Context.open(settings))
-        log.warning("setup mode: the GitHub App is not registered yet; webhooks are refused until it is")
+        self.setup_token = SetupToken.start(settings)
 
     async def activate(self, settings: Settings) -> None:
         """Start the engine with complete settings; afterwards the server is in normal mode."""
@@ -59,6 +63,8 @@ class Modes:
         await self.stack.enter_async_context(self.engine(self.app, settings))
         self.app.state.settings = settings
         self.app.state.ready = True
+        if self.setup_token is not None:
+            self.setup_token.revoke()
         await self._setup_database.aclose()  # the engine has its own database connection pool now
 
     async def stop(self) -> None:

@@ -1,5 +1,7 @@
 """Server-rendered HTML: the setup page and the dashboard, from `templates/web/` (autoescaped).
 
+A leaf: the page modules (setup, auth, dashboard) use it; it imports none of them.
+
 Every page goes out with a strict Content-Security-Policy (no scripts at all, inline styles
 only), no caching and no Referer, so a page never leaks what it shows or the URL it came from.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -71,6 +73,12 @@ def public_url(request: Request) -> str:
     return request.app.state.settings.public_url or str(request.base_url).rstrip("/")
 
 
+def url_without(request: Request, parameter: str) -> str:
+    """The requested path and query, less `parameter`: where to redirect once a token in the URL was taken."""
+    query = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != parameter]
+    return request.url.path + (f"?{urlencode(query)}" if query else "")
+
+
 def security_headers(form_targets: tuple[str, ...] = ()) -> dict[str, str]:
     form_action = " ".join(("'self'", *form_targets))
     return {
@@ -105,11 +113,7 @@ async def interrupted(request: Request, exc: Exception) -> Response:
     return exc.response
 
 
-def install(app: FastAPI) -> None:
-    """Add the setup, sign-in and dashboard pages to the app."""
-    from webhooks import auth, dashboard, setup
-
+def handle_errors(app: FastAPI) -> None:
+    """Answer `PageError` with its page and `Interrupt` with its response."""
     app.add_exception_handler(PageError, page_error)
     app.add_exception_handler(Interrupt, interrupted)
-    for module in (setup, auth, dashboard):
-        app.include_router(module.router)

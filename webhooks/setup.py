@@ -7,6 +7,10 @@ key, webhook secret and OAuth client, which are written to `.env`, and the runni
 switches to normal mode (webhooks/modes.py). `state` is random, single-use, expires, and must
 match a cookie set on the browser that started the flow, so nobody can complete a registration
 for someone else's browser nor replay one.
+
+Both pages need the operator's proof (webhooks/setup_token.py): `/?token=…` with the token the
+server logged at start, which leaves a cookie that the callback needs too; each state is issued
+to, and only accepted with, that proof.
 """
 
 from __future__ import annotations
@@ -25,14 +29,15 @@ from typing import Any
 import httpx
 import yaml
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from githubkit import GitHub
-from githubkit.exception import GitHubException, RequestFailed
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.config import Settings
 from bot.config.settings import describe_validation_error
 from webhooks import envfile
-from webhooks.pages import PageError, origin_of, public_url, render
+from webhooks.http import api_headers, github_client
+from webhooks.modes import Modes
+from webhooks.pages import PageError, origin_of, public_url, render, url_without
+from webhooks.setup_token import ACCESS_COOKIE, ACCESS_TTL_SECONDS, PARAMETER, SetupToken
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -91,29 +96,71 @@ def new_app_url(settings: Settings, org: str | None) -> str:
     return f"{settings.html_url}/settings/apps/new"
 
 
-# -- state: random, single use, short-lived, bound to the browser by a cookie ----------------------
+# -- the operator's proof: the setup token, then a cookie derived from it ----------------------------
+def setup_token_of(request: Request) -> SetupToken:
+    token = request.app.state.modes.setup_token
+    if token is None:  # never in setup mode; a server started registered has none
+        raise setup_token_required()
+    return token
+
+
+def setup_token_required() -> PageError:
+    return PageError(403, "Setup needs its one-time link",
+                     "Registering this server's GitHub App is only for its operator. Open the link the server "
+                     "printed in its log when it started (the line with /?token=…); it works until "
+                     "the App is registered, and restarting the server prints a new one. Operators who set "
+                     "SETUP_TOKEN open /?token= followed by that value.")
+
+
+def proven_operator(request: Request) -> str:
+    """The proof in this browser's cookie, if it is the current one; else the page saying where the token is."""
+    proof = request.cookies.get(ACCESS_COOKIE)
+    if not setup_token_of(request).proven_by(proof):
+        raise setup_token_required()
+    return proof
+
+
+def trade_token_for_cookie(request: Request, candidate: str) -> RedirectResponse:
+    """`/?token=…`: remember the proof in an HttpOnly cookie and drop the token from the address bar."""
+    token = setup_token_of(request)
+    if not token.matches(candidate):
+        raise setup_token_required()
+    response = RedirectResponse(url_without(request, PARAMETER), status_code=303)
+    response.set_cookie(ACCESS_COOKIE, token.proof(), max_age=ACCESS_TTL_SECONDS, path="/", httponly=True,
+                        samesite="lax", secure=public_url(request).startswith("https://"))
+    return response
+
+
+# -- state: random, single use, short-lived, bound to the browser and its proof by cookies ------------
+@dataclass(frozen=True)
+class Pending:
+    expiry: float
+    proof: str
+
+
 class PendingStates:
     """The states this process handed out and not yet used (in memory: setup runs in one process)."""
 
     def __init__(self, ttl: float = STATE_TTL_SECONDS) -> None:
         self.ttl = ttl
-        self._expiry: dict[str, float] = {}
+        self._pending: dict[str, Pending] = {}
 
-    def issue(self) -> str:
+    def issue(self, proof: str) -> str:
         now = time.monotonic()
-        self._expiry = {s: t for s, t in self._expiry.items() if t > now}
-        while len(self._expiry) >= MAX_PENDING_STATES:
-            self._expiry.pop(next(iter(self._expiry)))  # the oldest
+        self._pending = {s: p for s, p in self._pending.items() if p.expiry > now}
+        while len(self._pending) >= MAX_PENDING_STATES:
+            self._pending.pop(next(iter(self._pending)))  # the oldest
         state = secrets.token_urlsafe(32)
-        self._expiry[state] = now + self.ttl
+        self._pending[state] = Pending(now + self.ttl, proof)
         return state
 
-    def consume(self, state: str, cookie: str | None) -> bool:
-        """True once for a state we issued, still fresh, and presented by the browser it was issued to."""
+    def consume(self, state: str, cookie: str | None, proof: str) -> bool:
+        """True once for a state we issued, still fresh, and presented by the browser and proof it was issued to."""
         if not state or not cookie or not hmac.compare_digest(state.encode(), cookie.encode()):
             return False
-        expiry = self._expiry.pop(state, None)
-        return expiry is not None and expiry > time.monotonic()
+        pending = self._pending.pop(state, None)
+        return (pending is not None and pending.expiry > time.monotonic()
+                and hmac.compare_digest(pending.proof.encode(), proof.encode()))
 
 
 def pending_states(request: Request) -> PendingStates:
@@ -164,27 +211,25 @@ class Registration:
                             f"{describe_validation_error(exc)}. Nothing was saved.", retry_url=RETRY) from None
 
 
-async def convert(settings: Settings, transport: httpx.AsyncBaseTransport | None, code: str) -> Registration:
+async def convert(http: httpx.AsyncClient, settings: Settings, code: str) -> Registration:
     """`POST /app-manifests/{code}/conversions`, unauthenticated and never retried (the code is single use)."""
-    github = GitHub(base_url=settings.github_api_url + "/", async_transport=transport, auto_retry=False,
-                    http_cache=False, user_agent="component-bot",
-                    timeout=httpx.Timeout(settings.github_timeout, connect=10.0))
     try:
-        async with github:
-            response = await github.rest.apps.async_create_from_manifest(code)
-    except RequestFailed as exc:
-        status = exc.response.status_code
-        if status in (404, 422):
-            raise PageError(400, "GitHub did not accept this registration",
-                            "The code GitHub sent back has expired (they last one hour) or was used already. "
-                            "Nothing was saved. Start the registration again.", retry_url=RETRY) from None
-        raise PageError(502, "GitHub answered with an error",
-                        f"GitHub answered {status} to the registration. Nothing was saved.", retry_url=RETRY) from None
-    except GitHubException as exc:
+        response = await http.post(f"{settings.github_api_url}/app-manifests/{code}/conversions",
+                                   headers=api_headers())
+        answer = response.json() if response.is_success else None
+    except (httpx.HTTPError, ValueError) as exc:
         log.warning("manifest conversion failed: %s", type(exc).__name__)
         raise PageError(502, "GitHub could not be reached",
                         "The registration could not be completed. Nothing was saved.", retry_url=RETRY) from None
-    return Registration.from_conversion(response.json())
+    if response.status_code in (404, 422):
+        raise PageError(400, "GitHub did not accept this registration",
+                        "The code GitHub sent back has expired (they last one hour) or was used already. "
+                        "Nothing was saved. Start the registration again.", retry_url=RETRY)
+    if not isinstance(answer, dict):
+        raise PageError(502, "GitHub answered with an error",
+                        f"GitHub answered {response.status_code} to the registration. Nothing was saved.",
+                        retry_url=RETRY)
+    return Registration.from_conversion(answer)
 
 
 # -- routes --------------------------------------------------------------------------------------
@@ -200,14 +245,18 @@ def checked_form_values(org: str, name: str) -> tuple[str | None, str | None]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, org: str = "", name: str = "") -> HTMLResponse:
+async def home(request: Request, org: str = "", name: str = "") -> Response:
     settings: Settings = request.app.state.settings
     if request.app.state.modes.ready:
         return render("home.html.j2", settings=settings, sign_in=settings.github_client_id is not None)
+    token = request.query_params.get(PARAMETER)
+    if token is not None:
+        return trade_token_for_cookie(request, token)
+    proof = proven_operator(request)
     org_name, app_name = checked_form_values(org, name)
     base = public_url(request)
     manifest = build_manifest(load_app_yml(), base, settings, app_name)
-    state = pending_states(request).issue()
+    state = pending_states(request).issue(proof)
     response = render(
         "setup.html.j2", form_targets=(origin_of(settings.html_url),),
         manifest=manifest, manifest_json=json.dumps(manifest, separators=(",", ":")),
@@ -223,12 +272,13 @@ async def home(request: Request, org: str = "", name: str = "") -> HTMLResponse:
 @router.get(CALLBACK_PATH)
 async def setup_callback(request: Request, code: str = "", state: str = "") -> RedirectResponse:
     app = request.app
-    modes = app.state.modes
+    modes: Modes = app.state.modes
     async with modes.lock:
         if modes.ready:
             raise PageError(409, "Already registered", "This server's GitHub App is registered already; nothing "
                             "was changed.", retry_url="/", retry_label="Back")
-        if not pending_states(request).consume(state, request.cookies.get(STATE_COOKIE)):
+        proof = proven_operator(request)
+        if not pending_states(request).consume(state, request.cookies.get(STATE_COOKIE), proof):
             raise PageError(400, "This registration link is not valid",
                             "It has expired, was used already, or was started in another browser. Nothing was "
                             "saved. Start the registration again from this browser.", retry_url=RETRY)
@@ -236,12 +286,14 @@ async def setup_callback(request: Request, code: str = "", state: str = "") -> R
             raise PageError(400, "No registration code", "GitHub's answer carried no valid code. Nothing was "
                             "saved.", retry_url=RETRY)
         settings: Settings = app.state.settings
-        registration = await convert(settings, app.state.github_transport, code)
+        async with github_client(app) as http:
+            registration = await convert(http, settings, code)
         registered = registration.settings(settings)
         save(settings.env_path, registration)
         await start_normal_mode(modes, registered, registration)
     response = RedirectResponse(f"{registration.html_url}/installations/new", status_code=303)
     response.delete_cookie(STATE_COOKIE, path="/setup")
+    response.delete_cookie(ACCESS_COOKIE, path="/")
     return response
 
 
@@ -258,7 +310,7 @@ def save(path: Path, registration: Registration) -> None:
              path)
 
 
-async def start_normal_mode(modes: Any, settings: Settings, registration: Registration) -> None:
+async def start_normal_mode(modes: Modes, settings: Settings, registration: Registration) -> None:
     try:
         await modes.activate(settings)
     except Exception as exc:  # noqa: BLE001 - whatever failed, the page must say what to do next

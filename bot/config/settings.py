@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     github_client_id: str | None = None    # the App's OAuth client: dashboard sign-in with GitHub
     github_client_secret: SecretStr | None = None
     dashboard_token: SecretStr | None = None  # alternatively, a bearer token for the dashboard
+    setup_token: SecretStr | None = Field(default=None, min_length=16)  # instead of the one setup logs
     env_file: Path | None = None           # where registration writes the App's settings (./.env)
     reconcile_interval: float = Field(default=60.0, gt=0, description="seconds between looks at waiting checks")
 

@@ -75,9 +75,28 @@ async def setup_app(setup_settings: Settings, fake: FakeGitHub):
 
 @pytest.fixture
 async def browser_client(setup_app) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that keeps cookies, as a browser does."""
+    """The operator's browser: it keeps cookies, and opened the setup link the server logged."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=setup_app), base_url="http://bot.test") as http:
+        await present_setup_token(http, setup_app)
+        yield http
+
+
+@pytest.fixture
+async def stranger(setup_app) -> AsyncIterator[httpx.AsyncClient]:
+    """Someone else's browser, who can reach the server but not read its log."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=setup_app), base_url="http://bot.test") as http:
         yield http
+
+
+def setup_token(app) -> str:
+    """The token the server logged when it started in setup mode."""
+    return app.state.modes.setup_token.value
+
+
+async def present_setup_token(http: httpx.AsyncClient, app) -> None:
+    """Open the logged setup link, as the operator does: the token becomes a cookie."""
+    opened = await http.get("/", params={"token": setup_token(app)})
+    assert opened.status_code == 303 and opened.headers["location"] == "/", opened.text
 
 
 class Forms(HTMLParser):

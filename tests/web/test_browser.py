@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
-from tests.web.conftest import CHROMIUM, live_server
+from tests.web.conftest import CHROMIUM, live_server, setup_token
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +86,10 @@ async def test_setup_page_in_chromium(setup_settings, fake, chromium, artifacts)
     app = create_app(setup_settings, github_transport=httpx.ASGITransport(app=fake.app), agent=ScriptedAgent())
     with live_server(app) as base:
         page = await chromium.new_page(viewport={"width": 1100, "height": 900})
-        await page.goto(f"{base}/")
+        refused = await page.goto(f"{base}/")
+        assert refused.status == 403 and "server printed in its log" in await page.inner_text("main")
+        await page.goto(f"{base}/?token={setup_token(app)}")
+        assert page.url == f"{base}/", "the token is dropped from the URL"
         button = page.get_by_role("button", name="Register the GitHub App")
         assert await button.is_visible()
         action = await page.locator("#register").get_attribute("action")
@@ -102,6 +105,8 @@ async def test_setup_page_in_chromium(setup_settings, fake, chromium, artifacts)
         cookies = {c["name"]: c for c in await page.context.cookies()}
         assert cookies["component_bot_setup"]["value"] == action.split("state=")[1]
         assert cookies["component_bot_setup"]["httpOnly"]
+        access = cookies["component_bot_setup_access"]
+        assert access["httpOnly"] and access["sameSite"] == "Lax"
         await page.screenshot(path=artifacts / "setup.png", full_page=True)
 
 
@@ -136,7 +141,7 @@ async def test_registration_end_to_end_in_chromium(setup_settings, fake, env_pat
 
             page = await chromium.new_page()
             await page.route("https://github.com/**", github_com)
-            await page.goto(f"{base}/")
+            await page.goto(f"{base}/?token={setup_token(app)}")
             await page.click("text=Register the GitHub App")
             await page.wait_for_url(f"https://github.com/apps/{fake.app_slug}/installations/new")
             assert await page.inner_text("h1") == "Install component-bot"

@@ -14,7 +14,9 @@ from bot.sessions import store
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
 from tests.web.fake_oauth import FakeOAuth
-from webhooks.auth import SESSION_COOKIE
+from webhooks import github_user
+from webhooks.auth import SESSION_COOKIE, sign_ins, unsign
+from webhooks.signins import REFRESH_SECONDS, SignIns
 
 TOKEN = "dashboard-token-5f1c9a7e"
 CLIENT_ID, CLIENT_SECRET = "Iv23litest", "oauth-client-secret-9b2d"
@@ -120,24 +122,38 @@ def oauth() -> FakeOAuth:
     return FakeOAuth(CLIENT_ID, CLIENT_SECRET)
 
 
+# Sessions by (installation, repository id, repository, issue): installation 42 is organization-wide
+# and holds two repositories; installation 44 belongs to another App.
+SESSIONS = ((42, 4200, "octo/widgets", 1), (43, 4300, "acme/rockets", 2), (44, 4400, "other/x", 3),
+            (42, 4201, "octo/gadgets", 4))
+WIDGETS, ROCKETS, OTHER, GADGETS = 1, 2, 3, 4  # their session ids
+
+
 @pytest.fixture
 async def oauth_app(settings, oauth):
     from tests.fakes.github import FakeGitHub
     from webhooks.app import create_app
 
-    configured = settings.model_copy(update={"github_client_id": CLIENT_ID,
+    configured = settings.model_copy(update={"github_client_id": CLIENT_ID, "dashboard_token": SecretStr(TOKEN),
                                              "github_client_secret": SecretStr(CLIENT_SECRET)})
     app = create_app(configured, github_transport=httpx.ASGITransport(app=FakeGitHub().app), agent=ScriptedAgent(),
                      oauth_transport=httpx.ASGITransport(app=oauth.app))
     async with app.router.lifespan_context(app):
-        for installation_id, repo, issue in ((42, "octo/widgets", 1), (43, "acme/rockets", 2), (44, "other/x", 3)):
-            scope = store.Scope(installation_id, installation_id * 100, repo)
+        for installation_id, repository_id, repo, issue in SESSIONS:
+            scope = store.Scope(installation_id, repository_id, repo)
             await store.create_session(app.state.context.db, scope, issue, trigger="label", triggered_by="maria")
         yield app
 
 
+@pytest.fixture
+async def browser(oauth_app) -> httpx.AsyncClient:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=oauth_app), base_url="http://bot.test") as http:
+        yield http
+
+
 async def sign_in(http: httpx.AsyncClient, oauth: FakeOAuth, installations: list[tuple[int, int]],
-                  next_path: str = "/sessions") -> httpx.Response:
+                  next_path: str = "/sessions", repositories: dict[int, list[tuple[int, str]]] | None = None,
+                  ) -> httpx.Response:
     start = await http.get(next_path)
     assert start.status_code == 303 and start.headers["location"].startswith("/auth/login?next=")
     login = await http.get(start.headers["location"])
@@ -147,25 +163,115 @@ async def sign_in(http: httpx.AsyncClient, oauth: FakeOAuth, installations: list
     query = parse_qs(authorize.query)
     assert query["client_id"] == [CLIENT_ID]
     assert query["redirect_uri"] == ["http://bot.test/auth/callback"]
-    code = oauth.code_for("maria", installations, redirect_uri="http://bot.test/auth/callback")
+    code = oauth.code_for("maria", installations, repositories, redirect_uri="http://bot.test/auth/callback")
     return await http.get("/auth/callback", params={"code": code, "state": query["state"][0]})
 
 
-async def test_github_sign_in_shows_only_the_users_installations(oauth_app, oauth, settings):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=oauth_app), base_url="http://bot.test") as http:
-        done = await sign_in(http, oauth, [(42, settings.app_id), (43, settings.app_id), (44, 999)], "/sessions?page=1")
-        assert done.status_code == 303 and done.headers["location"] == "/sessions?page=1"
-        [exchange] = oauth.exchanges
-        assert exchange["client_secret"] == CLIENT_SECRET and "ghu_" not in done.headers["set-cookie"]
-        page = (await http.get("/sessions")).text
-        assert "octo/widgets" in page and "acme/rockets" in page
-        assert "other/x" not in page, "installation 44 belongs to another App"
-        assert "maria" in page
-        sessions = {s: (await http.get(f"/sessions/{s}")).status_code for s in (1, 2, 3)}
-        assert sessions == {1: 200, 2: 200, 3: 404}
-        signed_out = await http.post("/auth/logout")
-        assert signed_out.status_code == 303
-        assert (await http.get("/sessions")).status_code == 303, "signed out: back to sign-in"
+async def visible(http: httpx.AsyncClient, **headers: str) -> dict[int, int]:
+    """Each session's page: its status code for this browser."""
+    return {s: (await http.get(f"/sessions/{s}", headers=headers)).status_code
+            for s in (WIDGETS, ROCKETS, OTHER, GADGETS)}
+
+
+def later(app, seconds: float) -> None:
+    """Move the sign-ins' clock forward."""
+    store = sign_ins(app)
+    now = store.clock
+    store.clock = lambda: now() + seconds
+
+
+async def test_github_sign_in_shows_only_the_users_repositories(oauth_app, oauth, settings, browser):
+    done = await sign_in(browser, oauth, [(42, settings.app_id), (43, settings.app_id), (44, 999)], "/sessions?page=1",
+                         {42: [(4200, "octo/widgets")], 43: [(4300, "acme/rockets")], 44: [(4400, "other/x")]})
+    assert done.status_code == 303 and done.headers["location"] == "/sessions?page=1"
+    [exchange] = oauth.exchanges
+    assert exchange["client_secret"] == CLIENT_SECRET and "ghu_" not in done.headers["set-cookie"]
+    page = (await browser.get("/sessions")).text
+    assert "octo/widgets" in page and "acme/rockets" in page and "maria" in page
+    assert "other/x" not in page, "installation 44 belongs to another App"
+    assert "octo/gadgets" not in page, "installation 42 holds it, but maria cannot access that repository"
+    assert await visible(browser) == {WIDGETS: 200, ROCKETS: 200, OTHER: 404, GADGETS: 404}
+    guessed, absent = await browser.get(f"/sessions/{GADGETS}"), await browser.get("/sessions/999")
+    same = guessed.text.replace(f"session {GADGETS} ", "session N ") == absent.text.replace("session 999", "session N")
+    assert same, "as if it did not exist"
+    for query in ("repository=octo/gadgets", "status=running&repository=octo/gadgets", "page=2"):
+        assert "octo/gadgets" not in (await browser.get(f"/sessions?{query}")).text, query
+    signed_out = await browser.post("/auth/logout")
+    assert signed_out.status_code == 303
+    assert (await browser.get("/sessions")).status_code == 303, "signed out: back to sign-in"
+
+
+async def test_the_operator_token_still_sees_every_repository(oauth_app, browser):
+    assert await visible(browser, **bearer()) == {WIDGETS: 200, ROCKETS: 200, OTHER: 200, GADGETS: 200}
+    page = (await browser.get("/sessions", headers=bearer())).text
+    assert all(repo in page for repo in ("octo/widgets", "acme/rockets", "other/x", "octo/gadgets"))
+
+
+async def test_repositories_are_listed_through_every_link_page(oauth_app, oauth, settings, browser):
+    many = [(5000 + n, f"octo/repo{n}") for n in range(249)] + [(4201, "octo/gadgets")]
+    await sign_in(browser, oauth, [(42, settings.app_id)], repositories={42: many})
+    assert await visible(browser) == {WIDGETS: 404, ROCKETS: 404, OTHER: 404, GADGETS: 200}
+    listed = [call for call in oauth.api_calls if call.startswith("/user/installations/42/repositories")]
+    assert listed == ["/user/installations/42/repositories?per_page=100",
+                      "/user/installations/42/repositories?page=2&per_page=100",
+                      "/user/installations/42/repositories?page=3&per_page=100"]
+
+
+async def test_removed_access_is_gone_within_minutes(oauth_app, oauth, settings, browser):
+    await sign_in(browser, oauth, [(42, settings.app_id)],
+                  repositories={42: [(4200, "octo/widgets"), (4201, "octo/gadgets")]})
+    assert (await browser.get(f"/sessions/{GADGETS}")).status_code == 200
+    oauth.set_repositories("maria", 42, [(4200, "octo/widgets")])
+    assert (await browser.get(f"/sessions/{GADGETS}")).status_code == 200, "listed a moment ago: not asked again"
+    later(oauth_app, REFRESH_SECONDS)
+    assert (await browser.get(f"/sessions/{GADGETS}")).status_code == 404
+    assert "octo/gadgets" not in (await browser.get("/sessions")).text
+    assert (await browser.get(f"/sessions/{WIDGETS}")).status_code == 200
+
+
+async def test_a_revoked_token_signs_the_user_out(oauth_app, oauth, settings, browser):
+    await sign_in(browser, oauth, [(42, settings.app_id)], repositories={42: [(4200, "octo/widgets")]})
+    oauth.revoke_tokens("maria")
+    later(oauth_app, REFRESH_SECONDS)
+    again = await browser.get(f"/sessions/{WIDGETS}")
+    assert again.status_code == 303 and again.headers["location"].startswith("/auth/login?next=")
+    assert len(sign_ins(oauth_app)) == 0, "the refused token is forgotten"
+
+
+async def test_github_unavailable_at_a_refresh_shows_nothing(oauth_app, oauth, settings, browser):
+    await sign_in(browser, oauth, [(42, settings.app_id)], repositories={42: [(4200, "octo/widgets")]})
+    oauth.outage = True
+    later(oauth_app, REFRESH_SECONDS)
+    failed = await browser.get(f"/sessions/{WIDGETS}")
+    assert failed.status_code == 502 and "octo/widgets" not in failed.text
+    oauth.outage = False
+    assert (await browser.get(f"/sessions/{WIDGETS}")).status_code == 200
+
+
+async def test_the_users_token_stays_in_memory_only(oauth_app, oauth, settings, browser):
+    await sign_in(browser, oauth, [(42, settings.app_id)], repositories={42: [(4200, "octo/widgets")]})
+    [token] = oauth.tokens
+    cookie = browser.cookies[SESSION_COOKIE]
+    assert set(unsign(oauth_app.state.settings, "session", cookie)) == {"login", "sid", "exp"}
+    assert token not in cookie
+    oauth_app.state.sign_ins = SignIns()  # a restart: memory is gone, and the token with it
+    restarted = await browser.get("/sessions")
+    assert restarted.status_code == 303 and restarted.headers["location"].startswith("/auth/login?next=")
+    await sign_in(browser, oauth, [(42, settings.app_id)], repositories={42: [(4200, "octo/widgets")]})
+    assert len(sign_ins(oauth_app)) == 1
+    await browser.post("/auth/logout")
+    assert len(sign_ins(oauth_app)) == 0, "signing out forgets the token"
+
+
+def test_next_page_links_stay_on_the_api_host(settings):
+    def next_of(link: str) -> str | None:
+        return github_user.next_page(httpx.Response(200, headers={"Link": link}), settings)
+
+    on_api = "https://api.github.com/user/installations/42/repositories?page=2"
+    assert next_of(f'<{on_api}>; rel="next", <{on_api}>; rel="last"') == on_api
+    assert next_of('<https://evil.example/user/installations?page=2>; rel="next"') is None
+    assert next_of('<https://api.github.com.evil.example/x?page=2>; rel="next"') is None
+    assert next_of(f'<{on_api}>; rel="last"') is None
 
 
 async def test_github_sign_in_with_a_forged_state_is_refused(oauth_app, oauth, settings):
@@ -192,7 +298,7 @@ async def test_sign_in_never_redirects_off_site(oauth_app, oauth, settings, next
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=oauth_app), base_url="http://bot.test") as http:
         login = await http.get("/auth/login", params={"next": next_path})
         state = parse_qs(urlsplit(login.headers["location"]).query)["state"][0]
-        code = oauth.code_for("maria", [(42, settings.app_id)])
+        code = oauth.code_for("maria", [(42, settings.app_id)], {42: [(4200, "octo/widgets")]})
         done = await http.get("/auth/callback", params={"code": code, "state": state})
         assert done.headers["location"] == "/sessions"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import stat
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -12,13 +14,17 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from pydantic import SecretStr
+
 from bot.config import Settings
+from bot.logs import TextFormatter, redact
 from bot.sessions.models import Delivery
 from tests.fakes import github as fake_github
 from tests.fakes.agent import ScriptedAgent
-from tests.web.conftest import Forms, registration_form
+from tests.web.conftest import Forms, present_setup_token, registration_form, setup_token
 from tests.webhook_helpers import WEBHOOK_PATH, delivery_headers, load_payload, post_delivery
 from webhooks.setup import STATE_COOKIE, PendingStates
+from webhooks.setup_token import ACCESS_COOKIE
 
 APP_YML = yaml.safe_load((Path(__file__).resolve().parents[2] / "app.yml").read_text())
 OTHER_LINES = ("# my settings\n"
@@ -95,6 +101,9 @@ async def test_public_url_and_webhook_proxy(setup_settings, fake):
     app = create_app(settings, github_transport=httpx.ASGITransport(app=fake.app), agent=ScriptedAgent())
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://10.0.0.5:3000") as http:
+        token_link = await http.get("/", params={"token": setup_token(app)})
+        assert "secure" in token_link.headers["set-cookie"].lower()
+        http.cookies.set(ACCESS_COOKIE, token_link.cookies[ACCESS_COOKIE])  # as a browser would over https
         page = await http.get("/")
     _, manifest = registration_form(page.text)
     assert manifest["hook_attributes"]["url"] == "https://smee.io/abc"
@@ -110,6 +119,7 @@ async def test_github_enterprise_server(setup_settings, fake):
     app = create_app(settings, github_transport=httpx.ASGITransport(app=fake.app), agent=ScriptedAgent())
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as http:
+        await present_setup_token(http, app)
         action, _, state = await start_registration(http)
         org_action, _, org_state = await start_registration(http, "/?org=eng")
     assert action == f"https://ghe.example.com/settings/apps/new?state={state}"
@@ -186,7 +196,7 @@ async def test_forged_callbacks_are_refused(setup_app, browser_client, fake, env
     if case == "no state":
         del params["state"]
     if case == "no cookie":
-        browser_client.cookies.clear()  # the callback opened in another browser
+        browser_client.cookies.delete(STATE_COOKIE)
     response = await browser_client.get("/setup/callback", params=params)
     assert response.status_code == 400
     assert "not valid" in response.text and "Start the registration again" in response.text
@@ -241,6 +251,111 @@ async def test_pages_never_show_secrets(setup_app, browser_client, fake, env_pat
     for path in ("/", "/setup/callback?code=x&state=y", "/sessions", "/healthz"):
         text = (await browser_client.get(path)).text
         assert fake_github.WEBHOOK_SECRET not in text and "PRIVATE KEY" not in text, path
+
+
+# -- the one-time setup token -------------------------------------------------------------------------
+async def test_setup_pages_refuse_requests_without_the_token(setup_app, stranger, fake, env_path):
+    wrong = "0" * 48
+    for path in ("/", "/?org=octo-org", f"/?token={wrong}", "/?token=", "/setup/callback?code=abc&state=def"):
+        refused = await stranger.get(path)
+        assert refused.status_code == 403, path
+        assert "server printed in its log" in refused.text and "/?token=" in refused.text, path
+        assert 'id="register"' not in refused.text and refused.headers["cache-control"] == "no-store"
+        assert "set-cookie" not in refused.headers, path
+    stranger.cookies.set(ACCESS_COOKIE, "0" * 64)
+    assert (await stranger.get("/")).status_code == 403, "a made-up proof"
+    assert fake.calls_to("POST", "/app-manifests/abc/conversions") == []
+    assert not env_path.exists() and not setup_app.state.modes.ready
+
+
+async def test_the_logged_link_lets_the_operator_in(setup_app, stranger):
+    token = setup_token(setup_app)
+    opened = await stranger.get("/", params={"org": "octo-org", "token": token})
+    assert opened.status_code == 303 and opened.headers["location"] == "/?org=octo-org", "the token leaves the URL"
+    cookie = opened.headers["set-cookie"]
+    assert cookie.startswith(f"{ACCESS_COOKIE}=") and token not in cookie
+    assert all(part in cookie.lower() for part in ("httponly", "samesite=lax", "path=/;"))
+    action, _, _ = await start_registration(stranger, opened.headers["location"])
+    assert action.startswith("https://github.com/organizations/octo-org/settings/apps/new?state=")
+
+
+async def test_a_callback_in_a_browser_without_the_token_is_refused(setup_app, browser_client, stranger, fake,
+                                                                    env_path):
+    _, manifest, state = await start_registration(browser_client)
+    code = fake.manifest_code(manifest)
+    stranger.cookies.set(STATE_COOKIE, state, path="/setup")  # even with the state's cookie copied over
+    response = await stranger.get("/setup/callback", params={"code": code, "state": state})
+    assert response.status_code == 403 and "server printed in its log" in response.text
+    assert code in fake.manifest_codes, "GitHub was not asked"
+    assert not env_path.exists() and not setup_app.state.modes.ready
+    done = await browser_client.get("/setup/callback", params={"code": code, "state": state})
+    assert done.status_code == 303, "the refusal did not use up the operator's state"
+
+
+def test_a_state_is_only_good_with_the_proof_it_was_issued_to():
+    states = PendingStates()
+    state = states.issue("proof-a")
+    assert not states.consume(state, state, "proof-b")
+    other = states.issue("proof-a")
+    assert states.consume(other, other, "proof-a") and not states.consume(other, other, "proof-a")
+
+
+async def test_the_token_stops_working_once_the_app_is_registered(setup_app, browser_client, stranger, fake):
+    token = setup_token(setup_app)
+    _, manifest, state = await start_registration(browser_client)
+    done = await browser_client.get("/setup/callback", params={"code": fake.manifest_code(manifest), "state": state})
+    assert done.status_code == 303 and ACCESS_COOKIE not in browser_client.cookies
+    assert setup_app.state.modes.setup_token.value is None
+    home = await stranger.get("/", params={"token": token})
+    assert home.status_code == 200 and "is running" in home.text and "set-cookie" not in home.headers
+    again = await stranger.get("/setup/callback", params={"code": "abc", "state": "def"})
+    assert again.status_code == 409
+
+
+@pytest.fixture
+def captured_log():
+    """What the server's log shows, through the project's own (redacting) formatter."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TextFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+
+
+async def test_the_token_is_logged_once_as_a_link_to_open(setup_settings, fake, captured_log):
+    from webhooks.app import create_app
+
+    settings = setup_settings.model_copy(update={"public_url": "https://bot.example.com"})
+    app = create_app(settings, github_transport=httpx.ASGITransport(app=fake.app), agent=ScriptedAgent())
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://bot.example.com") as http:
+        token = setup_token(app)
+        assert f"open https://bot.example.com/?token={token}\n" in captured_log.getvalue()
+        logging.getLogger("an.access.log").warning('"GET /?token=%s HTTP/1.1" 303', token)  # as with --access-log
+        assert (await http.get("/", params={"token": token})).status_code == 303
+    assert captured_log.getvalue().count(token) == 1, "shown once, and in no later line"
+    assert '"GET /?token=[REDACTED] HTTP/1.1" 303' in captured_log.getvalue()
+    assert redact(token) != token
+
+
+async def test_setup_token_setting_replaces_the_logged_one(setup_settings, fake, captured_log):
+    from webhooks.app import create_app
+
+    chosen = "operator-chosen-setup-token-7c1e"
+    app = create_app(setup_settings.model_copy(update={"setup_token": SecretStr(chosen)}),
+                     github_transport=httpx.ASGITransport(app=fake.app), agent=ScriptedAgent())
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as http:
+        assert "/?token=<SETUP_TOKEN>" in captured_log.getvalue() and chosen not in captured_log.getvalue()
+        assert (await http.get("/", params={"token": "0" * 48})).status_code == 403
+        assert (await http.get("/", params={"token": chosen})).status_code == 303
+        assert (await http.get("/")).status_code == 200
+    with pytest.raises(ValueError, match="setup_token"):
+        Settings(_env_file=None, setup_token="too-short")
 
 
 # -- the command ---------------------------------------------------------------------------------------
