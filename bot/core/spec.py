@@ -103,3 +103,39 @@ def same_file(reported: str, path: str) -> bool:
     """A path from a log against a repository path: logs often print it absolute or relative to a subfolder."""
     reported, path = reported.strip().lstrip("./"), path.strip().lstrip("./")
     return reported == path or reported.endswith("/" + path) or path.endswith("/" + reported)
+
+
+# ----------------------------------------------------------------------------- verified, not assumed
+
+@dataclass(frozen=True)
+class SpecFile:
+    """A spec file at the session's base and at the head that is about to be called green."""
+
+    path: str
+    base_oid: str | None
+    head_oid: str | None
+    changed_in: str | None = None  # the commit that last changed it, when it changed
+    changed_by: str | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.base_oid is not None and self.base_oid == self.head_oid
+
+
+def spec_statement(files: Iterable[SpecFile]) -> str:
+    """"Spec unchanged: tests/test_x.py (blob abc1234), docs/x.md (blob def5678)", or who changed what."""
+    files = list(files)
+    if all(f.unchanged for f in files):
+        return "Spec unchanged: " + ", ".join(f"`{f.path}` (blob {f.head_oid[:7]})" for f in files)
+    parts = []
+    for f in files:
+        if f.unchanged:
+            parts.append(f"`{f.path}` unchanged (blob {f.head_oid[:7]})")
+        elif f.head_oid is None:
+            parts.append(f"`{f.path}` is missing at the head")
+        else:
+            who = f" by @{f.changed_by}" if f.changed_by else ""
+            where = f" in {f.changed_in[:7]}" if f.changed_in else ""
+            before = f"blob {f.base_oid[:7]}" if f.base_oid else "absent"
+            parts.append(f"`{f.path}` changed{who}{where} ({before} → blob {f.head_oid[:7]})")
+    return "Spec changed on the branch: " + "; ".join(parts)

@@ -42,7 +42,7 @@ async def publish_check_run(gh: GitHub, session: Session, interactions: Sequence
     body: dict = {
         "name": CHECK_NAME,
         "external_id": f"session-{session.id}",
-        "output": {"title": headline[:250], "summary": render_timeline(session, interactions)[:MAX_TEXT]},
+        "output": {"title": headline[:250], "summary": summary_of(session, interactions)[:MAX_TEXT]},
     }
     if details_url:
         body["details_url"] = details_url
@@ -56,6 +56,14 @@ async def publish_check_run(gh: GitHub, session: Session, interactions: Sequence
                                           data={**body, "head_sha": session.head_sha, "started_at": _now()})
     elif not _same(existing, body):
         await gh.rest.checks.async_update(session.owner, session.repo, existing["id"], data=body)
+
+
+def summary_of(session: Session, interactions: Sequence[Interaction]) -> str:
+    """The timeline, after what Finalize verified of the spec (when it has run)."""
+    spec = next(((i.result or {}).get("spec") for i in reversed(interactions)
+                 if i.step == "Finalize" and i.status == "succeeded"), None)
+    timeline = render_timeline(session, interactions)
+    return f"{spec}\n\n{timeline}" if spec else timeline
 
 
 def _same(existing: dict, body: dict) -> bool:

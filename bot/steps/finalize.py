@@ -6,6 +6,8 @@ from __future__ import annotations
 from githubkit.exception import RequestFailed
 
 from bot.config.repo import MergePolicy
+from bot.core.spec import spec_statement
+from bot.github.specfiles import spec_files
 from bot.github.merging import approved_by_writer, merge
 from bot.orchestrator import Signal, Step
 from bot.steps import StepContext, StepOutcome
@@ -22,14 +24,17 @@ async def run(ctx: StepContext) -> StepOutcome:
     pull = (await ctx.gh.rest.pulls.async_get(ctx.owner, ctx.repo, session.pr_number)).json()
     if pull.get("merged"):
         return StepOutcome(result={"merged": True, "note": "already merged"})
+    spec = await spec_files(ctx.gh, ctx.owner, ctx.repo, base=session.base_sha, head=session.head_sha,
+                            test_path=session.test_path, design_path=session.design_path)
     if pull.get("draft"):
         await ctx.gh.async_graphql(READY_FOR_REVIEW, {"id": pull["node_id"]})
     tests = ctx.last_result(Step.RunTests.value)
-    body = render("pr/body.md.j2", draft=False, **pr_facts(ctx, await changed_files(ctx), tests.get("checks"),
-                                                              tests.get("pre_existing")))
+    body = render("pr/body.md.j2", draft=False, spec=spec_statement(spec),
+                  **pr_facts(ctx, await changed_files(ctx), tests.get("checks"), tests.get("pre_existing")))
     await ctx.gh.rest.pulls.async_update(ctx.owner, ctx.repo, session.pr_number, data={"body": body})
     await request_reviewers(ctx, pull)
-    return StepOutcome(result=await merge_by_policy(ctx, pull))
+    merged = await merge_by_policy(ctx, pull)
+    return StepOutcome(result={**merged, "spec": spec_statement(spec), "spec_unchanged": all(f.unchanged for f in spec)})
 
 
 async def changed_files(ctx: StepContext) -> list[str]:

@@ -76,3 +76,13 @@ def test_one_new_failing_test_is_counted():
 def test_anything_unproven_counts_against_the_session(h, b, words):
     result = verdict(h, b)
     assert result.counted and words in result.why
+
+
+def test_the_spec_statement_names_blobs_or_who_changed_what():
+    from bot.core.spec import SpecFile, spec_statement
+
+    same = [SpecFile(TESTS, "a" * 40, "a" * 40), SpecFile("docs/stack.md", "b" * 40, "b" * 40)]
+    assert spec_statement(same) == f"Spec unchanged: `{TESTS}` (blob aaaaaaa), `docs/stack.md` (blob bbbbbbb)"
+    changed = [SpecFile(TESTS, "a" * 40, "c" * 40, "d" * 40, "maria"), same[1]]
+    assert spec_statement(changed) == (f"Spec changed on the branch: `{TESTS}` changed by @maria in ddddddd "
+                                       "(blob aaaaaaa → blob ccccccc); `docs/stack.md` unchanged (blob bbbbbbb)")

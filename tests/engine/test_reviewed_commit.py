@@ -77,3 +77,30 @@ async def test_an_approver_who_left_is_not_a_writer(settings, fake):
         session = await bot.session()
     assert pull(fake).merged
     assert session.status == "completed"
+
+
+async def test_a_green_pull_request_says_the_spec_is_unchanged_with_its_blobs(settings, fake):
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
+        await start(bot, fake)
+        session = await ci(bot, fake, "success")
+    git = fake.repo(REPO).git
+    tree = git.flatten(git.commits[session.head_sha].tree)
+    expected = (f"Spec unchanged: `tests/test_stack.py` (blob {tree['tests/test_stack.py'].sha[:7]}), "
+                f"`docs/stack.md` (blob {tree['docs/stack.md'].sha[:7]})")
+    assert expected in pull(fake).issue.body
+    [run] = [r for r in fake.repo(REPO).check_runs.values() if r.name == "component-bot"
+             and r.head_sha == session.head_sha]
+    assert expected in run.output["summary"]
+
+
+async def test_a_spec_changed_on_the_branch_is_said_with_who_and_where(settings, fake):
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
+        await start(bot, fake)
+        session = await bot.session()
+        pushed = fake.push(REPO, session.branch, {"tests/test_stack.py": "def test_nothing():\n    pass\n"},
+                           author="maria")
+        await bot.settle()
+        await ci(bot, fake, "success")
+    body = pull(fake).issue.body
+    assert f"`tests/test_stack.py` changed by @maria in {pushed[:7]}" in body
+    assert "`docs/stack.md` unchanged" in body
