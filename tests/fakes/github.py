@@ -1,4 +1,4 @@
-"""A stateful fake of GitHub (REST, a little GraphQL, codeload and Actions log hosts) as an ASGI app.
+"""A stateful fake of GitHub (REST, GraphQL, codeload and Actions log hosts) as an ASGI app.
 
 Serve it to githubkit in-process::
 
@@ -14,7 +14,10 @@ keyed by app id, so a reused id would hand one test's token to the next test's f
 Every request is matched and validated against GitHub's own REST description (trimmed copy in
 tests/fixtures/github-openapi): unknown routes answer 404, bodies that do not match the
 operation's schema 422, as GitHub does. Responses are checked against the documented response
-schema too (``validate_responses``), so a shape mistake in the fake fails loudly.
+schema too (``validate_responses``), so a shape mistake in the fake fails loudly. GraphQL
+documents are validated against GitHub's published schema (tests/fixtures/github-graphql) and
+executed over the same state (tests/fakes/graphql.py lists what is implemented);
+``fake.graphql_points`` totals their rate-limit cost.
 
 State: ``fake.repo("octo/widgets")`` has ``.branches``, ``.commits``, ``.issues``, ``.comments``
 (per issue number), ``.reactions``, ``.labels``, ``.pulls``, ``.reviews``, ``.review_comments``,
@@ -24,10 +27,10 @@ git shas). ``fake.read_file`` / ``fake.tree_files`` read a ref's files, ``fake.c
 
 Helpers that play the humans and CI change the state directly: ``add_repo``, ``push``,
 ``set_permission``, ``protect``, ``add_issue``, ``label_issue``, ``add_issue_comment``,
-``add_pr_comment``, ``add_review``, ``add_check_run``, ``complete_check_run``,
-``manifest_code``, ``inject_error``. Webhooks GitHub would send for a change (in an installed
-repository) are queued; ``webhook_sink`` receives them after each API request, or when a test
-calls ``await fake.deliver_webhooks()``.
+``add_pr_comment``, ``add_review``, ``resolve_review_thread``, ``add_check_run``,
+``complete_check_run``, ``manifest_code``, ``inject_error``. Webhooks GitHub would send for a
+change (in an installed repository) are queued; ``webhook_sink`` receives them after each API
+request, or when a test calls ``await fake.deliver_webhooks()``.
 
 GitHub Actions (tests/fakes/actions.py): ``configure_actions(repo, command=...)`` makes every
 branch update run the command on the new head's checkout and publish a workflow run, a job with
@@ -87,6 +90,7 @@ from .state import (
     Label,
     Protection,
     PullRequest,
+    Reaction,
     Repo,
     Review,
     ReviewComment,
@@ -243,6 +247,7 @@ class FakeGitHub:
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
         self.calls: list[Call] = []
+        self.graphql_points = 0  # GitHub's GraphQL rate-limit points spent, all tokens together
         self.events: list[tuple[str, dict[str, Any]]] = []  # every webhook GitHub would have sent
         self.pending_webhooks: list[Delivery] = []
         self.deliveries: list[Delivery] = []
@@ -390,19 +395,24 @@ class FakeGitHub:
         repo = self._repo(repo)
         ref = f"refs/heads/{branch}"
         parent = repo.refs.get(ref) or repo.refs.get(f"refs/heads/{repo.default_branch}")
+        tree = self._tree_with_changes(repo, parent, files)
+        who = self.user(author)
+        sig = Signature(who.login, who.email, self.clock.tick())
+        sha = repo.git.put_commit(Commit(tree, (parent,) if parent else (), sig, sig, message))
+        self.set_ref(repo, ref, sha, sender=who)
+        return sha
+
+    def _tree_with_changes(self, repo: Repo, parent: str | None, files: dict[str, str | bytes | None]) -> str:
+        """The parent commit's tree with ``files`` written (``None`` deletes); modes are kept."""
         current = repo.git.flatten(repo.git.commits[parent].tree) if parent else {}
         for path, content in files.items():
             if content is None:
                 current.pop(path, None)
             else:
                 data = content.encode() if isinstance(content, str) else content
-                current[path] = FileEntry(path, "100644", repo.git.put_blob(data))
-        tree = repo.git.tree_from_files(current)
-        who = self.user(author)
-        sig = Signature(who.login, who.email, self.clock.tick())
-        sha = repo.git.put_commit(Commit(tree, (parent,) if parent else (), sig, sig, message))
-        self.set_ref(repo, ref, sha, sender=who)
-        return sha
+                mode = current[path].mode if path in current else "100644"
+                current[path] = FileEntry(path, mode, repo.git.put_blob(data))
+        return repo.git.tree_from_files(current)
 
     def set_permission(self, repo: Repo | str, login: str, role: str) -> None:
         assert role in ("admin", "maintain", "write", "triage", "read", "none"), role
@@ -433,6 +443,17 @@ class FakeGitHub:
     def label_issue(self, repo: Repo | str, number: int, name: str, *, by: str = "alice") -> None:
         repo = self._repo(repo)
         self.add_labels(repo, repo.issues[number], [name], self.user(by))
+
+    def edit_issue(self, repo: Repo | str, number: int, *, by: str, title: str | None = None,
+                   body: str | None = None) -> None:
+        """A human edits an issue's title or body, with GitHub's ``issues.edited`` webhook (``changes``)."""
+        repo = self._repo(repo)
+        issue = repo.issues[number]
+        changes = {key: {"from": getattr(issue, key)} for key, value in (("title", title), ("body", body))
+                   if value is not None}
+        self.edit_issue_text(issue, {key: value for key, value in (("title", title), ("body", body))
+                                     if value is not None})
+        self._emit_issue_or_pull(repo, issue, "edited", self.user(by), changes=changes)
 
     def add_issue_comment(self, repo: Repo | str, number: int, body: str, *, user: str = "alice") -> IssueComment:
         return self.create_comment(self._repo(repo), number, body, self.user(user))
@@ -498,6 +519,16 @@ class FakeGitHub:
             if comment.review_id == review.id:
                 self._emit_review_comment(repo, pr, comment)
         return review
+
+    def resolve_review_thread(
+        self, repo: Repo | str, root_comment_id: int, resolved: bool = True, *, by: str = "alice"
+    ) -> ReviewComment:
+        """A person resolves (or unresolves) the review thread that starts with ``root_comment_id``."""
+        repo = self._repo(repo)
+        comment = repo.find_review_comment(root_comment_id)
+        root = repo.find_review_comment(comment.in_reply_to_id) if comment.in_reply_to_id else comment
+        self.set_thread_resolved(root, resolved, self.user(by))
+        return root
 
     def add_check_run(
         self,
@@ -701,6 +732,28 @@ class FakeGitHub:
                 )
         self._run_actions(repo, branch, before, sha, sender)
 
+    def commit_on_branch(
+        self, repo: Repo, branch: str, files: dict[str, bytes | None], message: str, author: User
+    ) -> str:
+        """A commit GitHub writes for an API client (GraphQL ``createCommitOnBranch``): its parent
+        is the branch head, GitHub commits and signs it, and the branch moves as a REST ref update
+        moves it. Returns the new sha."""
+        ref = f"refs/heads/{branch}"
+        parent = repo.refs[ref]
+        now = self.clock.tick()
+        tree = self._tree_with_changes(repo, parent, files)
+        commit = Commit(
+            tree,
+            (parent,),
+            Signature(author.login, author.email, now),
+            Signature("GitHub", "noreply@github.com", now),
+            message,
+            verified=True,
+        )
+        sha = repo.git.put_commit(commit)
+        self.set_ref(repo, ref, sha, author)
+        return sha
+
     def create_issue(self, repo: Repo, title: str, body: str | None, author: User, via_app: App | None = None) -> Issue:
         now = self.clock.tick()
         issue = Issue(repo.next_number(), self.ids.next("issue"), title, body, author, now, now, via_app=via_app)
@@ -731,6 +784,13 @@ class FakeGitHub:
             repo, issue, "unlabeled", sender, label=shapes.label(repo, repo.labels[current.lower()])
         )
 
+    def edit_issue_text(self, issue: Issue, changes: dict[str, Any]) -> None:
+        """A new ``title`` and/or ``body`` for an issue or pull request (other keys are ignored)."""
+        for key in ("title", "body"):
+            if key in changes:
+                setattr(issue, key, changes[key])
+                issue.updated_at = self.clock.tick()
+
     def create_comment(
         self, repo: Repo, number: int, body: str, author: User, via_app: App | None = None
     ) -> IssueComment:
@@ -748,6 +808,35 @@ class FakeGitHub:
             comment=shapes.issue_comment(repo, comment),
         )
         return comment
+
+    def edit_comment(self, repo: Repo, comment: IssueComment, body: str, sender: User) -> None:
+        old = comment.body
+        comment.body = body
+        comment.updated_at = self.clock.tick()
+        self.emit(
+            repo,
+            "issue_comment",
+            "edited",
+            sender,
+            changes={"body": {"from": old}},
+            issue=shapes.issue(repo, repo.issues[comment.issue_number], repo.pulls.get(comment.issue_number)),
+            comment=shapes.issue_comment(repo, comment),
+        )
+
+    def add_reaction(self, repo: Repo, subject: tuple[str, int], user: User, content: str) -> tuple[Reaction, bool]:
+        """``user``'s reaction (REST content, e.g. ``"+1"``); an identical one is not added twice.
+        Returns the reaction and whether it is new."""
+        for existing in repo.reactions_to(*subject):
+            if existing.user.login == user.login and existing.content == content:
+                return existing, False
+        reaction = Reaction(self.ids.next("reaction"), subject, user, content, self.clock.tick())
+        repo.reactions.append(reaction)
+        return reaction, True
+
+    def set_thread_resolved(self, root: ReviewComment, resolved: bool, sender: User) -> None:
+        """GitHub also sends ``pull_request_review_thread`` webhooks for this; the app does not
+        subscribe to them (``APP_EVENTS``), so none are queued."""
+        root.resolved, root.resolved_by = resolved, sender if resolved else None
 
     def set_issue_state(self, repo: Repo, issue: Issue, state: str, reason: str | None, sender: User) -> None:
         if issue.state == state:

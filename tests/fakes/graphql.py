@@ -1,8 +1,35 @@
-"""The sliver of GitHub's GraphQL API the bot uses: draft <-> ready for review.
+"""GitHub's GraphQL API (``POST /graphql``) in the fake GitHub, on graphql-core.
 
-Supports ``markPullRequestReadyForReview(input: {pullRequestId})`` and
-``convertPullRequestToDraft(input: {pullRequestId})`` with a ``pullRequest { ... }`` selection
-of the fields below; anything else is answered with a GraphQL error, in GitHub's shape.
+Every document is parsed and validated against GitHub's published schema
+(tests/fixtures/github-graphql, built once per process); an invalid one is answered as GitHub
+answers it (HTTP 200, ``{"errors": [{"message", "locations", "path", "extensions"}]}``, with
+GitHub's wording for unknown fields and arguments) and never runs. Then come GitHub's own
+checks (``first``/``last`` on every connection, at most 100) and the fake's: a field it does not
+implement is an error naming the field, before anything runs. The call's rate-limit cost is
+added to ``fake.graphql_points``; the request is in ``fake.calls`` like any REST call.
+
+Implemented (graphql_objects.py, graphql_issues.py and graphql_mutations.py list every field):
+
+- ``repository(owner:, name:)``: ``id databaseId name nameWithOwner owner isPrivate url
+  defaultBranchRef ref(qualifiedName:) object(expression: "<rev>:<path>" | oid:) issue(number:)
+  pullRequest(number:) issueOrPullRequest(number:) label(name:) labels(first:, query:)``
+- ``Ref``: ``id name prefix target repository``; ``Commit``: ``id oid abbreviatedOid message
+  messageHeadline messageBody tree url committedDate authoredDate author committer parents
+  signature``; ``Tree``: ``id oid entries``; ``Blob``: ``id oid byteSize isBinary isTruncated text``
+- ``Issue`` / ``PullRequest``: ``id databaseId number title body state createdAt updatedAt closed
+  closedAt url author labels comments repository``; PullRequest adds ``isDraft merged mergedAt
+  mergeCommit headRefName headRefOid headRef baseRefName baseRefOid baseRef reviews(states:,
+  author:) reviewThreads``; review threads and their comments, reviews, issue comments,
+  labels, reactions and actors (a Bot's ``login`` has no ``[bot]`` suffix, as on GitHub)
+- ``node(id:)`` / ``nodes(ids:)`` for repositories, issues, pull requests, issue comments,
+  labels, reviews, review threads, review comments and users; ``rateLimit``
+- mutations ``markPullRequestReadyForReview convertPullRequestToDraft updatePullRequest
+  addLabelsToLabelable removeLabelsFromLabelable addComment updateIssueComment addReaction
+  resolveReviewThread unresolveReviewThread createCommitOnBranch``
+
+Auth is the REST API's: a valid token (401 otherwise); a repository the token cannot see is
+``NOT_FOUND`` ("Could not resolve to a Repository with the name 'o/r'."), a mutation it may not
+make ``FORBIDDEN`` ("Resource not accessible by integration").
 """
 
 from __future__ import annotations
@@ -10,118 +37,174 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from graphql import (
+    ArgumentNode,
+    BREAK,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    InlineFragmentNode,
+    Node,
+    OperationDefinitionNode,
+    Visitor,
+    execute_sync,
+    get_operation_ast,
+    parse,
+    validate,
+    visit,
+)
+from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 
-from . import shapes
-from .state import node_id
+from . import graphql_issues, graphql_mutations, graphql_objects  # noqa: F401 (they register the resolvers)
+from .graphql_resolvers import RATE_LIMIT, Context, honours, implemented, resolve_field, resolve_type
+from .graphql_schema import load_schema, plan_operation
 
 if TYPE_CHECKING:
     from .github import FakeGitHub, Reply
 
-MUTATIONS = {"markPullRequestReadyForReview": False, "convertPullRequestToDraft": True}
-PR_FIELDS = {
-    "id": lambda repo, pr: node_id("PR", pr.id),
-    "number": lambda repo, pr: pr.number,
-    "isDraft": lambda repo, pr: pr.draft,
-    "state": lambda repo, pr: "MERGED" if pr.merged else pr.state.upper(),
-    "title": lambda repo, pr: pr.issue.title,
-    "url": lambda repo, pr: f"{shapes.WEB}/{repo.full_name}/pull/{pr.number}",
-}
-
-
-def error(message: str, **extra: Any) -> dict[str, Any]:
-    return {"message": message, "locations": [{"line": 1, "column": 1}], **extra}
+GITHUB_WORDING = [
+    (
+        re.compile(r"Cannot query field '(?P<field>\w+)' on type '(?P<type>\w+)'\."),
+        lambda m: (
+            f"Field '{m['field']}' doesn't exist on type '{m['type']}'",
+            {"code": "undefinedField", "typeName": m["type"], "fieldName": m["field"]},
+        ),
+    ),
+    (
+        re.compile(
+            r"Argument '\w+\.(?P<field>\w+)\((?P<arg>\w+):\)' of type '[^']+' is required, but it was not provided\."
+        ),
+        lambda m: (
+            f"Field '{m['field']}' is missing required arguments: {m['arg']}",
+            {"code": "missingRequiredArguments", "className": "Field", "name": m["field"], "arguments": m["arg"]},
+        ),
+    ),
+    (
+        re.compile(r"Unknown argument '(?P<arg>\w+)' on field '\w+\.(?P<field>\w+)'\."),
+        lambda m: (
+            f"Field '{m['field']}' doesn't accept argument '{m['arg']}'",
+            {"code": "argumentNotAccepted", "name": m["field"], "typeName": "Field", "argumentName": m["arg"]},
+        ),
+    ),
+]
 
 
 def handle(fake: FakeGitHub, request: Request, body: Any) -> Reply:
+    token = fake.check_token(request.headers.get("authorization"))
+    query = body.get("query") if isinstance(body, dict) else None
+    if not isinstance(query, str):
+        return answer(fake, {"errors": [{"message": "A query attribute must be specified and must be a string."}]})
+    variables = body.get("variables") or {}
+    operation_name = body.get("operationName")
+    schema = load_schema()
+    try:
+        document = parse(query)
+    except GraphQLError as e:
+        return answer(fake, {"errors": [formatted(e)]})
+    invalid = validate(schema, document)
+    if invalid:
+        return answer(fake, {"errors": [in_github_words(e, document) for e in invalid]})
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        message = f"Unknown operation named '{operation_name}'." if operation_name else "An operation name is required"
+        return answer(fake, {"errors": [{"message": message}]})
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    if isinstance(coerced, list):
+        return answer(fake, {"errors": [formatted(e) for e in coerced]})
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    plan = plan_operation(schema, operation, fragments, coerced, implemented, honours)
+    if plan.errors:
+        return answer(fake, {"errors": [formatted(e) for e in plan.errors]})
+    fake.graphql_points += plan.cost
+    context = Context(fake, token, fake.user(token.login), plan)
+    result = execute_sync(
+        schema,
+        document,
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+        field_resolver=resolve_field,
+        type_resolver=resolve_type,
+    )
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [formatted(reraise_bugs(e)) for e in result.errors]
+    return answer(fake, payload)
+
+
+def answer(fake: FakeGitHub, payload: dict[str, Any]) -> Reply:
     from .github import Reply
 
-    token = fake.check_token(request.headers.get("authorization"))
-    query = (body or {}).get("query", "") if isinstance(body, dict) else ""
-    variables = (body or {}).get("variables") or {}
-    match = re.search(r"\b(" + "|".join(MUTATIONS) + r")\s*\(", query)
-    if not query.lstrip().startswith("mutation") or match is None:
-        field = re.search(r"\{\s*(\w+)", query)
-        name = field.group(1) if field else "?"
-        return Reply(
-            200,
-            {
-                "errors": [
-                    error(
-                        f"Field '{name}' doesn't exist on type 'Query'",
-                        path=["query", name],
-                        extensions={"code": "undefinedField", "typeName": "Query", "fieldName": name},
-                    )
-                ]
-            },
-        )
-    mutation = match.group(1)
-    pr_id = pull_request_id(query, variables)
-    found = find_pull(fake, pr_id)
-    if found is None:
-        return Reply(
-            200,
-            {
-                "data": {mutation: None},
-                "errors": [
-                    error(
-                        f"Could not resolve to a node with the global id of '{pr_id}'",
-                        type="NOT_FOUND",
-                        path=[mutation],
-                    )
-                ],
-            },
-        )
-    repo, pr = found
-    inst = fake.installations.get(token.installation_id) if token.installation_id else None
-    if inst is not None and repo.full_name.lower() not in inst.repositories:
-        return Reply(
-            200,
-            {
-                "data": {mutation: None},
-                "errors": [error("Resource not accessible by integration", type="FORBIDDEN", path=[mutation])],
-            },
-        )
-    fake.set_draft(repo, pr, MUTATIONS[mutation], fake.user(token.login))
-    selection = re.search(r"pullRequest\s*\{([^}]*)\}", query)
-    fields = re.findall(r"\w+", selection.group(1)) if selection else []
-    unknown = [f for f in fields if f not in PR_FIELDS]
-    if unknown:
-        return Reply(
-            200,
-            {
-                "errors": [
-                    error(
-                        f"Field '{unknown[0]}' doesn't exist on type 'PullRequest'",
-                        extensions={"code": "undefinedField", "typeName": "PullRequest", "fieldName": unknown[0]},
-                    )
-                ]
-            },
-        )
-    result: dict[str, Any] = {}
-    if selection:
-        result["pullRequest"] = {f: PR_FIELDS[f](repo, pr) for f in fields}
-    if "clientMutationId" in query:
-        result["clientMutationId"] = None
-    return Reply(200, {"data": {mutation: result}})
+    used = fake.graphql_points
+    headers = {
+        "x-ratelimit-resource": "graphql",
+        "x-ratelimit-limit": str(RATE_LIMIT),
+        "x-ratelimit-used": str(used),
+        "x-ratelimit-remaining": str(max(RATE_LIMIT - used, 0)),
+    }
+    return Reply(200, payload, headers)
 
 
-def pull_request_id(query: str, variables: dict[str, Any]) -> str | None:
-    literal = re.search(r'pullRequestId\s*:\s*"([^"]+)"', query)
-    if literal:
-        return literal.group(1)
-    variable = re.search(r"pullRequestId\s*:\s*\$(\w+)", query)
-    if variable:
-        return variables.get(variable.group(1))
-    inline = re.search(r"input\s*:\s*\$(\w+)", query)
-    if inline and isinstance(variables.get(inline.group(1)), dict):
-        return variables[inline.group(1)].get("pullRequestId")
-    return None
+def reraise_bugs(error: GraphQLError) -> GraphQLError:
+    """A resolver that crashes is a bug in the fake: raise it in the test, not as a GraphQL error."""
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        raise original
+    return error
 
 
-def find_pull(fake: FakeGitHub, pr_node_id: str | None):
-    for repo in fake.repos.values():
-        for pr in repo.pulls.values():
-            if node_id("PR", pr.id) == pr_node_id:
-                return repo, pr
+def formatted(error: GraphQLError) -> dict[str, Any]:
+    """GitHub's error shape: ``type`` (NOT_FOUND, FORBIDDEN, ...) at the top level, not in extensions."""
+    out = dict(error.formatted)
+    extensions = dict(out.pop("extensions", None) or {})
+    kind = extensions.pop("type", None)
+    if kind is not None:
+        out = {"type": kind, **out}
+    if extensions:
+        out["extensions"] = extensions
+    return out
+
+
+def in_github_words(error: GraphQLError, document: DocumentNode) -> dict[str, Any]:
+    """A validation error as GitHub (graphql-ruby) words it, where the wording differs."""
+    out = formatted(error)
+    for pattern, words in GITHUB_WORDING:
+        match = pattern.fullmatch(error.message.split(" Did you mean")[0])
+        if match:
+            out["message"], out["extensions"] = words(match)
+            if error.nodes:
+                out["path"] = document_path(document, error.nodes[0])
+            break
+    return out
+
+
+def document_path(document: DocumentNode, target: Node) -> list[str]:
+    """Where ``target`` sits in the document, as graphql-ruby names it:
+    ``["query Name", "repository", "issue", "number"]``."""
+    found: list[str] = []
+
+    class Finder(Visitor):
+        def enter(self, node, key, parent, path, ancestors):
+            if node is target:
+                found.extend(step for a in [*ancestors, node] if (step := path_step(a)) is not None)
+                return BREAK
+            return None
+
+    visit(document, Finder())
+    return found
+
+
+def path_step(node: Any) -> str | None:
+    if isinstance(node, OperationDefinitionNode):
+        return f"{node.operation.value} {node.name.value}" if node.name else node.operation.value
+    if isinstance(node, FragmentDefinitionNode):
+        return f"fragment {node.name.value}"
+    if isinstance(node, FieldNode):
+        return node.alias.value if node.alias else node.name.value
+    if isinstance(node, InlineFragmentNode):
+        return f"... on {node.type_condition.name.value}" if node.type_condition else "..."
+    if isinstance(node, ArgumentNode):
+        return node.name.value
     return None

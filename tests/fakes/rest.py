@@ -28,7 +28,7 @@ from .github import (
     validation_failed,
 )
 from .gitstore import TREE_MODE, Commit, FileEntry, Signature, three_way_merge
-from .state import PullRequest, Reaction, Repo, parse_time
+from .state import PullRequest, Repo, parse_time
 
 HANDLERS: dict[str, Callable[[Ctx], Reply]] = {}
 CLOSING_KEYWORDS = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#(\d+)", re.I)
@@ -576,10 +576,7 @@ def update_issue(ctx: Ctx) -> Reply:
     require_push(ctx)
     repo, fake, body = ctx.repo, ctx.fake, ctx.body or {}
     issue = get_issue(ctx)
-    for key in ("title", "body"):
-        if key in body:
-            setattr(issue, key, body[key])
-            issue.updated_at = fake.clock.tick()
+    fake.edit_issue_text(issue, body)
     if "labels" in body:
         names = [x if isinstance(x, str) else x["name"] for x in body["labels"]]
         for name in list(issue.labels):
@@ -630,20 +627,8 @@ def update_comment(ctx: Ctx) -> Reply:
     comment = get_comment(ctx)
     if comment.user.login != ctx.actor.login:
         require_push(ctx)
-    old = comment.body
-    comment.body = ctx.body["body"]
-    comment.updated_at = ctx.fake.clock.tick()
-    repo = ctx.repo
-    ctx.fake.emit(
-        repo,
-        "issue_comment",
-        "edited",
-        ctx.actor,
-        changes={"body": {"from": old}},
-        issue=shapes.issue(repo, repo.issues[comment.issue_number], repo.pulls.get(comment.issue_number)),
-        comment=shapes.issue_comment(repo, comment),
-    )
-    return Reply(200, shapes.issue_comment(repo, comment))
+    ctx.fake.edit_comment(ctx.repo, comment, ctx.body["body"], ctx.actor)
+    return Reply(200, shapes.issue_comment(ctx.repo, comment))
 
 
 @operation("issues/delete-comment")
@@ -656,14 +641,8 @@ def delete_comment(ctx: Ctx) -> Reply:
 
 
 def react(ctx: Ctx, subject: tuple[str, int]) -> Reply:
-    repo, fake = ctx.repo, ctx.fake
-    content = ctx.body["content"]
-    for existing in repo.reactions_to(*subject):
-        if existing.user.login == ctx.actor.login and existing.content == content:
-            return Reply(200, shapes.reaction(existing))
-    reaction = Reaction(fake.ids.next("reaction"), subject, ctx.actor, content, fake.clock.tick())
-    repo.reactions.append(reaction)
-    return Reply(201, shapes.reaction(reaction))
+    reaction, created = ctx.fake.add_reaction(ctx.repo, subject, ctx.actor, ctx.body["content"])
+    return Reply(201 if created else 200, shapes.reaction(reaction))
 
 
 @operation("reactions/create-for-issue")
@@ -809,10 +788,7 @@ def update_pull(ctx: Ctx) -> Reply:
     require_push(ctx)
     repo, fake, body = ctx.repo, ctx.fake, ctx.body or {}
     pr = get_pull(ctx)
-    for key in ("title", "body"):
-        if key in body:
-            setattr(pr.issue, key, body[key])
-            pr.issue.updated_at = fake.clock.tick()
+    fake.edit_issue_text(pr.issue, body)
     if "base" in body:
         if body["base"] not in repo.branches:
             raise validation_failed({"resource": "PullRequest", "field": "base", "code": "invalid"})

@@ -313,7 +313,10 @@ def git_tree(r: Repo, tree_sha: str, recursive: bool) -> dict[str, Any]:
         elif e.type == "tree":
             entry["url"] = f"{api}/trees/{e.sha}"
         entries.append(entry)
-    return {"sha": tree_sha, "url": f"{api}/trees/{tree_sha}", "tree": entries, "truncated": False}
+    limit = r.tree_entry_limit if recursive else None
+    truncated = limit is not None and len(entries) > limit
+    return {"sha": tree_sha, "url": f"{api}/trees/{tree_sha}", "tree": entries[:limit] if truncated else entries,
+            "truncated": truncated}
 
 
 def blob(r: Repo, sha: str) -> dict[str, Any]:

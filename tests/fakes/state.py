@@ -212,8 +212,10 @@ class ReviewComment:
     created_at: datetime
     updated_at: datetime
     side: str = "RIGHT"
-    in_reply_to_id: int | None = None
+    in_reply_to_id: int | None = None  # always the thread's root comment, as on GitHub
     via_app: App | None = None
+    resolved: bool = False  # on a thread's root comment: the thread's resolution state
+    resolved_by: User | None = None
 
 
 @dataclass
@@ -303,6 +305,7 @@ class Repo:
     jobs: dict[int, Job] = field(default_factory=dict)
     protections: dict[str, Protection] = field(default_factory=dict)
     pushed_at: datetime | None = None
+    tree_entry_limit: int | None = None  # more entries: a recursive tree comes back `truncated`, as GitHub's do
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -329,6 +332,12 @@ class Repo:
 
     def find_review_comment(self, comment_id: int) -> ReviewComment | None:
         return next((c for cs in self.review_comments.values() for c in cs if c.id == comment_id), None)
+
+    def review_threads(self, pull_number: int) -> list[list[ReviewComment]]:
+        """A pull request's review threads in order: each a root comment followed by its replies."""
+        comments = self.review_comments.get(pull_number, [])
+        roots = [c for c in comments if c.in_reply_to_id is None]
+        return [[root, *(c for c in comments if c.in_reply_to_id == root.id)] for root in roots]
 
     def reactions_to(self, kind: str, subject_id: int) -> list[Reaction]:
         return [r for r in self.reactions if r.subject == (kind, subject_id)]
