@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 
 from bot.agent.claude import ClaudeAgent
 from bot.sessions.models import utcnow
+from tests.fakes.agent import ScriptedAgent
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for, status_comments
 
@@ -63,3 +65,48 @@ async def test_anthropic_overloaded_for_a_minute_pauses_then_completes(settings,
     assert session.status == "waiting_for_checks", session.status_reason
     assert len(commits_on(fake, session.branch)) == 1
     anthropic.assert_done()
+
+
+async def test_a_github_rate_limit_for_ten_minutes_pauses_then_completes(settings, clock):
+    fake = make_fake()
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL}),
+                          now=clock) as bot:
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+        fake.rate_limit(time.time() + 600, clock=lambda: clock().timestamp())
+        fake.add_check_run(REPO, session.head_sha, "test", "completed", "success", output={"title": "ok",
+                                                                                            "summary": "ok"})
+        await bot.settle()
+        session = await bot.session()
+        assert session.status == "paused"
+        assert "the GitHub rate limit until" in session.status_reason
+        for _ in range(9):
+            await pass_time(bot, clock, 60)
+            session = await bot.session()
+            assert session.status == "paused", session.status_reason
+        await pass_time(bot, clock, 90)
+        session = await bot.session()
+        failures = [i for i in await bot.interactions(session.id) if i.status == "failed"]
+    assert session.status == "awaiting_review", session.status_reason
+    assert failures and all(i.result["kind"] == "outage" for i in failures)
+
+
+async def test_a_trigger_that_meets_a_rate_limit_is_processed_once_it_passes(settings, clock):
+    fake = make_fake()
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL}),
+                          now=clock) as bot:
+        fake.rate_limit(time.time() + 120, clock=lambda: clock().timestamp())
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        assert await bot.sessions() == []
+        [delivery] = [d for d in await bot.deliveries() if d.event == "issues" and d.action == "labeled"]
+        assert delivery.outcome == "pending"
+        clock.advance(seconds=121)
+        assert bot.app.state.intake.retry_postponed() == 1
+        await bot.settle()
+        session = await bot.session()
+    assert session.status == "waiting_for_checks"
+

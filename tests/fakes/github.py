@@ -254,6 +254,7 @@ class FakeGitHub:
         self.webhook_sink: WebhookSink | None = None
         self.manifest_codes: dict[str, dict[str, Any]] = {}
         self.injected_errors: list[tuple[str, str, ApiError]] = []
+        self.rate_limited: tuple[float, Callable[[], float], bool] | None = None  # (reset, clock, secondary)
         self.actions_configs: dict[str, dict[str, ActionsConfig]] = {}  # repo (lower) -> workflow path -> config
         self.actions_runs: list[ActionsRun] = []  # every Actions run, in order (held ones in_progress)
         self.held_actions: list[ActionsRun] = []  # runs started with auto=False, not finished yet
@@ -661,6 +662,28 @@ class FakeGitHub:
         code = secrets.token_hex(10)
         self.manifest_codes[code] = dict(manifest or {})
         return code
+
+    def rate_limit(self, reset: float, *, clock: Callable[[], float] = time.time, secondary: bool = False) -> None:
+        """Answer every API request made with an installation token as GitHub does when its rate
+        limit is used up, until ``clock()`` reaches ``reset`` (epoch seconds): 403 with
+        ``x-ratelimit-remaining: 0`` and ``x-ratelimit-reset``, or, ``secondary``, 403 with ``retry-after``."""
+        self.rate_limited = (reset, clock, secondary)
+
+    def _rate_limit_reply(self, request: Request, raw_path: str) -> Reply | None:
+        if self.rate_limited is None or raw_path.startswith("/app"):
+            return None  # the App's own routes (token minting) have a separate limit
+        reset, clock, secondary = self.rate_limited
+        if clock() >= reset:
+            self.rate_limited = None
+            return None
+        if secondary:
+            return Reply(403, {"message": "You have exceeded a secondary rate limit. Please wait a few minutes "
+                                          "before you try again.", "documentation_url": f"{DOCS}/overview/rate-limits-for-the-rest-api"},
+                         headers={"retry-after": str(max(int(reset - clock()), 1))})
+        return Reply(403, {"message": "API rate limit exceeded for installation ID 42.",
+                           "documentation_url": f"{DOCS}/overview/rate-limits-for-the-rest-api"},
+                     headers={"x-ratelimit-remaining": "0", "x-ratelimit-used": "5000",
+                              "x-ratelimit-reset": str(int(reset))})
 
     def inject_error(self, method: str, path: str, status: int, message: str = "Server Error", times: int = 1) -> None:
         """Make the next ``times`` requests to ``method path`` fail with ``status``."""
@@ -1280,6 +1303,9 @@ class FakeGitHub:
                 return rest.codeload(self, request.url.path, query)
             if host == LOGS_HOST:
                 return rest.job_log_blob(self, request.url.path, query)
+            limited = self._rate_limit_reply(request, raw_path)
+            if limited is not None:
+                return limited
             for i, (m, p, error) in enumerate(self.injected_errors):
                 if m == method and p == request.url.path:
                     del self.injected_errors[i]
