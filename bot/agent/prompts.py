@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.agent import AgentTask
 from bot.agent.untrusted import strip_invisible, untrusted_block
-from bot.github.workspace import Workspace
+from bot.github.workspace import FileNotInBranch, NotText, Workspace
 from bot.templating import render
 
 MAX_TREE_PATHS = 400
@@ -68,9 +68,14 @@ async def context_text(task: AgentTask, workspace: Workspace) -> str:
 
 
 async def inline_file(workspace: Workspace, path: str) -> tuple[str | None, bool]:
-    text = await workspace.read_if_exists(path)
-    if text is None:
+    """The file's text (None if it is not on the branch), cut to MAX_INLINE_FILE_CHARS; a binary or
+    non-UTF-8 file is described instead, as the editor would describe it."""
+    try:
+        text = await workspace.read(path)
+    except FileNotInBranch:
         return None, False
+    except NotText as exc:
+        return f"({exc.path} is {exc.reason}, {exc.size:,} bytes: it cannot be shown here or edited.)", False
     shown, was_cut = cut(text, MAX_INLINE_FILE_CHARS)
     return shown.rstrip("\n"), was_cut
 
@@ -86,7 +91,13 @@ def task_text(task: AgentTask, workspace: Workspace) -> str:
         **tree_values(workspace),
         **TASK_VALUES[task.kind](task),
     }
-    return render(template, **values).strip()
+    return render(template, **values).strip() + listing_note(workspace)
+
+
+def listing_note(workspace: Workspace) -> str:
+    """Said right after the file list (the last part of every task template) when the list does
+    not come from GitHub's tree, e.g. because GitHub truncated it."""
+    return f"\n\n({workspace.listing_note}.)" if workspace.listing_note else ""
 
 
 def tree_values(workspace: Workspace) -> dict[str, Any]:

@@ -4,21 +4,43 @@ memory, and write them as one commit (tree with inline contents → commit → f
 No clone and nothing on disk, so any worker can run any step. A branch that moved under us
 (a human pushed) is never overwritten: the fast-forward-only ref update refuses, and the step
 fails with `BranchMoved`.
+
+Files are kept as GitHub's bytes: a file that is binary or not UTF-8 is never decoded for editing
+(`NotText`), so it cannot be corrupted by a round trip through text. When GitHub truncates the
+recursive tree (very large repositories), the listing comes from the branch's tarball instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import fnmatch
+import hashlib
+import io
+import logging
 import posixpath
+import re
+import tarfile
+import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
+log = logging.getLogger(__name__)
+
 ALWAYS_PROTECTED = (".git", ".github/workflows")
 FILE_MODES = {"100644", "100755"}
+SYMLINK_MODE = "120000"
+BINARY_SNIFF_BYTES = 8192
+MAX_ARCHIVE_DOWNLOAD_BYTES = 256 * 2**20
+MAX_ARCHIVE_UNPACKED_BYTES = 2 * 2**30
+MAX_ARCHIVE_FILES = 300_000
+MAX_SEARCHED_FILE_BYTES = 1_000_000
+MAX_ARCHIVE_TEXT_BYTES = 100_000_000
 
 
 class PathRefused(ValueError):
@@ -33,13 +55,36 @@ class FileNotInBranch(FileNotFoundError):
     pass
 
 
+class NotText(ValueError):
+    """A file that is binary or not UTF-8: as text it would be changed by being read and written back."""
+
+    def __init__(self, path: str, reason: str, size: int) -> None:
+        super().__init__(f"{path} is {reason}")
+        self.path, self.reason, self.size = path, reason, size
+
+
 @dataclass(frozen=True)
 class Entry:
     path: str
-    sha: str
+    sha: str | None  # None: listed from the archive (GitHub truncated the tree), read by path
     mode: str
     type: str  # blob | tree | commit (submodule)
     size: int | None = None
+
+
+@dataclass
+class Archive:
+    """What the tarball of one commit holds, as far as it was read: every file's mode, the
+    targets of symbolic links, and the text of the files small enough to search."""
+
+    sha: str | None
+    modes: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    complete: bool = True  # every file of the commit is in `modes`
+    texts_complete: bool = True  # every listed text file under MAX_SEARCHED_FILE_BYTES is in `texts`
+    unpacked_bytes: int = 0
+    text_bytes: int = 0
 
 
 def clean_path(path: str) -> str:
@@ -80,6 +125,86 @@ def is_protected(path: str, pattern: str) -> bool:
     return path == pattern or path.startswith(pattern + "/") or fnmatch.fnmatchcase(path, pattern)
 
 
+def decode_text(path: str, data: bytes) -> str:
+    """The file's text, or `NotText`: NUL bytes near the start mean binary (as git decides), and
+    anything else must be valid UTF-8."""
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        raise NotText(path, "binary (it has NUL bytes)", len(data))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotText(path, f"not UTF-8 text ({encoding_hint(data, exc.start)})", len(data)) from None
+
+
+def encoding_hint(data: bytes, bad_offset: int) -> str:
+    if looks_latin1(data):
+        return "it looks like Latin-1"
+    return f"byte 0x{data[bad_offset]:02x} at offset {bad_offset:,} is not UTF-8"
+
+
+def looks_latin1(data: bytes) -> bool:
+    """Latin-1 (or Windows-1252) text has its accented letters alone or in pairs between ASCII
+    characters; multi-byte encodings (Shift-JIS, GBK…) make longer runs of high bytes."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return re.search(rb"[\x80-\xff]{3}", data) is None
+
+
+def git_blob_sha(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def read_tarball(data: bytes, sha: str | None, cut: bool = False) -> Archive:
+    """Read GitHub's tarball of a commit (slow for a big repository: run it in a thread), within
+    the caps on files, unpacked bytes and kept text. `cut`: the download stopped at its cap, so
+    the end of the archive is missing."""
+    archive = Archive(sha, complete=not cut)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r|*") as tar:
+            while (member := tar.next()) is not None:
+                tar.members.clear()  # a streamed archive would otherwise keep every header
+                if not add_member(archive, tar, member):
+                    archive.complete = False
+                    break
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        if not cut:
+            log.warning("the archive of %s is unreadable after %d files: %s", sha, len(archive.modes), exc)
+        archive.complete = False
+    return archive
+
+
+def add_member(archive: Archive, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bool:
+    """Record one member (GitHub's top folder is dropped from its name); False once a cap is reached."""
+    path = member.name.partition("/")[2].rstrip("/")
+    if not path or not (member.isfile() or member.issym()):
+        return True
+    archive.unpacked_bytes += member.size
+    if len(archive.modes) >= MAX_ARCHIVE_FILES or archive.unpacked_bytes > MAX_ARCHIVE_UNPACKED_BYTES:
+        return False
+    if member.issym():
+        archive.modes[path], archive.links[path] = SYMLINK_MODE, member.linkname
+        return True
+    archive.modes[path] = "100755" if member.mode & 0o111 else "100644"
+    if member.size <= MAX_SEARCHED_FILE_BYTES:
+        add_text(archive, path, tar, member)
+    return True
+
+
+def add_text(archive: Archive, path: str, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    """Keep a text file for search (read-only, so undecodable bytes may become U+FFFD); binary files are left out."""
+    if archive.text_bytes + member.size > MAX_ARCHIVE_TEXT_BYTES:
+        archive.texts_complete = False
+        return
+    handle = tar.extractfile(member)
+    data = handle.read() if handle is not None else b""
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        return
+    archive.text_bytes += len(data)
+    archive.texts[path] = data.decode("utf-8", errors="replace")
+
+
 class Workspace:
     def __init__(self, gh: GitHub, owner: str, repo: str, branch: str, protected: Iterable[str] = ()) -> None:
         self.gh, self.owner, self.repo, self.branch = gh, owner, repo, branch
@@ -88,12 +213,15 @@ class Workspace:
         self.head_message = ""
         self.tree_sha: str | None = None
         self.truncated = False
+        self.listing_note: str | None = None  # how the file list was made, when not from the whole tree
         self._entries: dict[str, Entry] = {}
-        self._contents: dict[str, str] = {}
+        self._raw: dict[str, bytes] = {}
         self._staged: dict[str, str | None] = {}
+        self._archive: Archive | None = None
 
     async def open(self, head_sha: str | None = None) -> Workspace:
-        """Read the branch (or `head_sha`) once: its commit and its recursive tree."""
+        """Read the branch (or `head_sha`) once: its commit and its recursive tree (completed from
+        the branch's archive when GitHub truncated it)."""
         if head_sha is None:
             ref = await self.gh.rest.git.async_get_ref(self.owner, self.repo, f"heads/{self.branch}")
             head_sha = ref.json()["object"]["sha"]
@@ -107,9 +235,48 @@ class Workspace:
             item["path"]: Entry(item["path"], item["sha"], item["mode"], item["type"], item.get("size"))
             for item in tree["tree"]
         }
-        self._contents.clear()
+        self._raw.clear()
         self._staged.clear()
+        self.listing_note = await self._list_from_archive() if self.truncated else None
         return self
+
+    async def _list_from_archive(self) -> str:
+        """GitHub truncated the tree: add every file of the branch's archive, with its mode (an
+        executable stays executable when edited). Files the tree did list keep their blob sha; the
+        others are read by path. A failed download fails the step (it is retried): working from a
+        silently partial listing would tell the agent, and the steps, that files do not exist."""
+        archive = await self.archive()
+        for path, mode in archive.modes.items():
+            self._entries.setdefault(path, Entry(path, None, mode, "blob"))
+        note = ("GitHub truncated this repository's file tree (too many files for one response), "
+                "so this list comes from the branch's archive")
+        if not archive.complete:
+            return (f"{note}, which was read only as far as {len(archive.modes):,} files: "
+                    "the list is incomplete, and a file not in it may still exist")
+        return f"{note} (files marked export-ignore in .gitattributes may be missing from it)"
+
+    async def archive(self) -> Archive:
+        """The branch's tarball, downloaded once per head commit and read in a thread: the search
+        index, and the file listing when GitHub truncated the tree."""
+        if self._archive is None or self._archive.sha != self.head_sha:
+            data, cut = await self._download_tarball()
+            self._archive = await asyncio.to_thread(read_tarball, data, self.head_sha, cut)
+        return self._archive
+
+    async def _download_tarball(self) -> tuple[bytes, bool]:
+        """The tarball's bytes, streamed and cut at MAX_ARCHIVE_DOWNLOAD_BYTES; and whether it was cut."""
+        response = await self.gh.rest.repos.async_download_tarball_archive(
+            self.owner, self.repo, ref=self.head_sha or self.branch, stream=True
+        )
+        data = bytearray()
+        async with aclosing(response.aiter_bytes()) as chunks:
+            async for chunk in chunks:
+                data += chunk
+                if len(data) >= MAX_ARCHIVE_DOWNLOAD_BYTES:
+                    log.warning("the archive of %s/%s is over %d bytes; reading only that much",
+                                self.owner, self.repo, MAX_ARCHIVE_DOWNLOAD_BYTES)
+                    return bytes(data[:MAX_ARCHIVE_DOWNLOAD_BYTES]), True
+        return bytes(data), False
 
     # ----- reading
 
@@ -131,25 +298,59 @@ class Workspace:
         return sorted(files)
 
     async def read(self, path: str) -> str:
+        """The file's text to edit; `NotText` if it is binary or not UTF-8."""
         if path in self._staged:
-            content = self._staged[path]
-            if content is None:
-                raise FileNotInBranch(path)
-            return content
-        if path not in self._contents:
-            entry = self._entries.get(path)
-            if entry is None or entry.type != "blob":
-                raise FileNotInBranch(path)
-            blob = (await self.gh.rest.git.async_get_blob(self.owner, self.repo, entry.sha)).json()
-            raw = base64.b64decode(blob["content"]) if blob.get("encoding") == "base64" else blob["content"].encode()
-            self._contents[path] = raw.decode("utf-8", errors="replace")
-        return self._contents[path]
+            return self._staged_text(path)
+        return decode_text(path, await self.read_bytes(path))
+
+    async def read_bytes(self, path: str) -> bytes:
+        """The file's bytes, as on the branch or as staged."""
+        if path in self._staged:
+            return self._staged_text(path).encode()
+        if path not in self._raw:
+            self._raw[path] = await self._fetch(path)
+        return self._raw[path]
 
     async def read_if_exists(self, path: str) -> str | None:
+        """The text of a file that is only read, never written back (the repository's config, the
+        instruction files); None if it does not exist. Bytes that are not UTF-8 become U+FFFD here
+        instead of failing the step: a stray Latin-1 byte in a config comment must not stop the bot
+        (or drop the config's protected paths)."""
         try:
-            return await self.read(path)
+            data = await self.read_bytes(path)
         except FileNotInBranch:
             return None
+        return data.decode("utf-8", errors="replace")
+
+    def _staged_text(self, path: str) -> str:
+        content = self._staged[path]
+        if content is None:
+            raise FileNotInBranch(path)
+        return content
+
+    async def _fetch(self, path: str) -> bytes:
+        entry = self._entries.get(path)
+        if entry is None or entry.type != "blob":
+            raise FileNotInBranch(path)
+        if entry.sha is not None:
+            blob = (await self.gh.rest.git.async_get_blob(self.owner, self.repo, entry.sha)).json()
+            return base64.b64decode(blob["content"]) if blob.get("encoding") == "base64" else blob["content"].encode()
+        if entry.mode == SYMLINK_MODE and self._archive is not None and path in self._archive.links:
+            return self._archive.links[path].encode()
+        return await self._fetch_by_path(path)
+
+    async def _fetch_by_path(self, path: str) -> bytes:
+        """A file listed from the archive (no blob sha): its raw content at the head commit."""
+        try:
+            response = await self.gh.rest.repos.async_get_content(
+                self.owner, self.repo, quote(path), ref=self.head_sha or self.branch,
+                headers={"Accept": "application/vnd.github.raw"},
+            )
+        except RequestFailed as exc:
+            if exc.response.status_code == 404:
+                raise FileNotInBranch(path) from None
+            raise
+        return response.content
 
     # ----- staging
 
@@ -175,7 +376,7 @@ class Workspace:
         for path, content in self._staged.items():
             if content is None and path not in self._entries:
                 continue
-            if content is not None and self._contents.get(path) == content and path in self._entries:
+            if content is not None and path in self._entries and self._raw.get(path) == content.encode():
                 continue
             changed[path] = content
         return changed
@@ -213,17 +414,27 @@ class Workspace:
                 ) from None
             raise
         for path, content in changes.items():
-            if content is None:
-                self._entries.pop(path, None)
-            else:
-                self._contents[path] = content
+            self._record_committed(path, content)
         self.head_sha, self.tree_sha, self.head_message = commit_sha, tree_sha, message
         self._staged.clear()
         return commit_sha
 
-    def _tree_item(self, path: str, content: str | None) -> dict:
+    def _record_committed(self, path: str, content: str | None) -> None:
+        """The committed file as the new head has it, so a created file is listed from now on."""
+        if content is None:
+            self._entries.pop(path, None)
+            self._raw.pop(path, None)
+            return
+        data = content.encode()
+        self._raw[path] = data
+        self._entries[path] = Entry(path, git_blob_sha(data), self._file_mode(path), "blob", len(data))
+
+    def _file_mode(self, path: str) -> str:
         entry = self._entries.get(path)
-        mode = entry.mode if entry is not None and entry.mode in FILE_MODES else "100644"
+        return entry.mode if entry is not None and entry.mode in FILE_MODES else "100644"
+
+    def _tree_item(self, path: str, content: str | None) -> dict:
+        mode = self._file_mode(path)
         if content is None:
             return {"path": path, "mode": mode, "type": "blob", "sha": None}
         return {"path": path, "mode": mode, "type": "blob", "content": content}

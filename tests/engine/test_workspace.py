@@ -5,12 +5,24 @@ from __future__ import annotations
 import httpx
 import pytest
 from githubkit import GitHub
+from githubkit.exception import RequestFailed
 
-from bot.github.workspace import BranchMoved, FileNotInBranch, PathRefused, Workspace, normalize_path
+from bot.github import workspace as workspace_module
+from bot.github.workspace import (
+    BranchMoved,
+    FileNotInBranch,
+    NotText,
+    PathRefused,
+    Workspace,
+    decode_text,
+    normalize_path,
+)
 from tests.fakes.github import FakeGitHub
-from tests.harness import REPO, REPO_FILES, commits_on
+from tests.fakes.gitstore import Commit, FileEntry
+from tests.harness import REPO, REPO_FILES, TESTS, commits_on
 
 BRANCH = "component-bot/1-stack"
+LATIN1 = "Café crème, déjà vu\n".encode("latin-1")
 
 
 @pytest.fixture
@@ -94,3 +106,119 @@ async def test_a_branch_moved_by_a_human_is_never_overwritten(gh, fake):
         await ws.commit("Implement Stack")
     assert fake.repo(REPO).branches[BRANCH] == human_sha
     assert fake.tree_files(REPO, BRANCH)["widgets/stack.py"] == "human's version\n"
+
+
+async def test_a_committed_file_is_on_the_branch_for_the_rest_of_the_step(gh, fake):
+    ws = await workspace(gh)
+    ws.write("widgets/stack.py", "class Stack: ...\n")
+    await ws.commit("Implement Stack")
+    assert ws.exists("widgets/stack.py") and "widgets/stack.py" in ws.paths()
+    assert await ws.read("widgets/stack.py") == "class Stack: ...\n"
+
+
+# ----------------------------------------------------------------------------- text and bytes
+
+
+async def test_a_file_that_is_not_utf8_keeps_its_bytes_and_is_not_read_as_text(gh, fake):
+    fake.push(REPO, BRANCH, {"docs/latin1.md": LATIN1, "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00"})
+    ws = await workspace(gh)
+    with pytest.raises(NotText, match=r"^docs/latin1.md is not UTF-8 text \(it looks like Latin-1\)$") as raised:
+        await ws.read("docs/latin1.md")
+    assert (raised.value.path, raised.value.size) == ("docs/latin1.md", len(LATIN1))
+    with pytest.raises(NotText, match=r"^logo.png is binary \(it has NUL bytes\)$"):
+        await ws.read("logo.png")
+    assert await ws.read_bytes("docs/latin1.md") == LATIN1
+    assert await ws.read_if_exists("docs/latin1.md") == "Caf\ufffd cr\ufffdme, d\ufffdj\ufffd vu\n"
+    assert await ws.read_if_exists("nope.md") is None
+
+
+async def test_utf8_text_round_trips_byte_for_byte(gh, fake):
+    original = "\ufeff# Übersicht 🚀\r\nZeile\r\n".encode()
+    fake.push(REPO, BRANCH, {"docs/de.md": original})
+    ws = await workspace(gh)
+    ws.write("docs/de.md", await ws.read("docs/de.md"))
+    assert ws.changes == {}
+    ws.write("docs/de.md", (await ws.read("docs/de.md")).replace("Zeile", "Zeilen"))
+    await ws.commit("Plural")
+    assert fake.repo(REPO).git.blobs[_entry(fake, "docs/de.md").sha] == original.replace(b"Zeile", b"Zeilen")
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    ("Grüße\n".encode("cp1252"), "not UTF-8 text (it looks like Latin-1)"),
+    ("“quoted”\n".encode("cp1252"), "not UTF-8 text (it looks like Latin-1)"),
+    ("日本語のテキスト\n".encode("shift_jis"), "not UTF-8 text (byte 0x93 at offset 0 is not UTF-8)"),
+    ("x".encode("utf-16"), "binary (it has NUL bytes)"),
+])
+def test_why_a_file_is_not_text(data, reason):
+    with pytest.raises(NotText) as raised:
+        decode_text("f", data)
+    assert raised.value.reason == reason
+
+
+# ----------------------------------------------------------------------------- truncated trees
+
+
+def _entry(fake, path: str):
+    repo = fake.repo(REPO)
+    return repo.git.lookup(repo.git.commits[repo.branches[BRANCH]].tree, path)
+
+
+def push_executable(fake, path: str, text: str) -> None:
+    """A commit on the branch adding an executable file (`FakeGitHub.push` writes mode 100644 only)."""
+    repo = fake.repo(REPO)
+    parent = repo.branches[BRANCH]
+    files = repo.git.flatten(repo.git.commits[parent].tree)
+    files[path] = FileEntry(path, "100755", repo.git.put_blob(text.encode()))
+    signature = repo.git.commits[parent].author
+    sha = repo.git.put_commit(Commit(repo.git.tree_from_files(files), (parent,), signature, signature, f"Add {path}"))
+    repo.refs[f"refs/heads/{BRANCH}"] = sha
+
+
+async def test_a_truncated_tree_is_completed_from_the_branch_archive(gh, fake):
+    odd_name = "docs/notes #1 (draft)?.md"
+    fake.push(REPO, BRANCH, {odd_name: "draft\n"})
+    fake.repo(REPO).tree_entry_limit = 2
+    ws = await workspace(gh)
+    assert ws.truncated
+    assert ws.paths() == sorted([*REPO_FILES, odd_name])
+    assert ws.listing_note.startswith("GitHub truncated this repository's file tree")
+    assert ws.exists(TESTS) and ws.is_dir("widgets")
+
+    assert await ws.read(TESTS) == REPO_FILES[TESTS]
+    assert len(fake.calls_to("GET", f"/repos/{REPO}/contents/{TESTS}")) == 1
+    assert await ws.read(odd_name) == "draft\n"
+    with pytest.raises(FileNotInBranch):
+        await ws.read("nope.py")
+    assert len([c for c in fake.calls if "/tarball/" in c.path]) == 1
+
+
+async def test_an_executable_missing_from_a_truncated_tree_stays_executable_when_edited(gh, fake):
+    push_executable(fake, "scripts/run.sh", "#!/bin/sh\necho hi\n")
+    fake.repo(REPO).tree_entry_limit = 2
+    ws = await workspace(gh)
+    ws.write("scripts/run.sh", (await ws.read("scripts/run.sh")).replace("hi", "hello"))
+    await ws.commit("Say hello")
+    assert _entry(fake, "scripts/run.sh").mode == "100755"
+    assert fake.read_file(REPO, BRANCH, "scripts/run.sh") == "#!/bin/sh\necho hello\n"
+    assert fake.tree_files(REPO, BRANCH).keys() == {*REPO_FILES, "scripts/run.sh"}
+
+
+async def test_an_archive_read_only_in_part_makes_the_listing_say_it_is_incomplete(gh, fake, monkeypatch):
+    monkeypatch.setattr(workspace_module, "MAX_ARCHIVE_FILES", 3)
+    fake.repo(REPO).tree_entry_limit = 2
+    ws = await workspace(gh)
+    assert "read only as far as 3 files: the list is incomplete" in ws.listing_note
+    assert len(ws.paths()) == 3
+
+
+async def test_a_truncated_tree_without_its_archive_fails_the_step_instead_of_going_on_with_part_of_it(gh, fake):
+    fake.repo(REPO).tree_entry_limit = 2
+    fake.inject_error("GET", f"/repos/{REPO}/tarball/{fake.repo(REPO).branches[BRANCH]}", 502)
+    with pytest.raises(RequestFailed):
+        await workspace(gh)
+
+
+async def test_a_whole_tree_is_not_downloaded_again_as_an_archive(gh, fake):
+    ws = await workspace(gh)
+    assert not ws.truncated and ws.listing_note is None
+    assert [c for c in fake.calls if "/tarball/" in c.path] == []
