@@ -11,8 +11,7 @@ from typing import Any
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from bot.checks.parsers import failure_signature, parse_log
-from bot.checks.report_text import render, truncate_utf8
+from bot.cilogs import failure_signature, parse_log, render, truncate_utf8
 
 log = logging.getLogger(__name__)
 

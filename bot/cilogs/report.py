@@ -7,8 +7,12 @@ whatever the log held, the text it returns is at most `max_bytes` UTF-8 bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 DEFAULT_MAX_BYTES = 20_000
+
+FailureKind = Literal["test", "build"]
+Outcome = Literal["passed", "failed", "skipped"]
 
 _INDENT = "    "
 _MESSAGE_LINES_WHEN_SHORT = 4
@@ -22,6 +26,25 @@ class Failure:
     line: int | None
     message: str
     traceback: str = ""
+    kind: FailureKind = "test"
+    """`build` when something stopped tests from running (a compile error, a traceback before
+    the runner started, a collection error, a test file the runner could not load), else
+    `test`. A build failure on the head is never excused as also failing on the default branch."""
+
+
+@dataclass(frozen=True)
+class ListedTest:
+    """A test the log names as having run, with its outcome."""
+
+    test_id: str
+    """The same id a `Failure` of that test has."""
+    file: str | None
+    """The test's own file when the log says it; None when it does not (go test, cargo unit
+    tests)."""
+    outcome: Outcome
+    package: str | None = None
+    """The Go package of a `go test` test, from the `ok`/`FAIL` line that closes the package's
+    output; None for other runners and for go tests whose package line is not in the log."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +57,11 @@ class ParsedLog:
     """Failures the parser saw but did not keep (beyond its count limit)."""
     max_bytes: int = DEFAULT_MAX_BYTES
     """The cap `render` applies when it is not given one."""
+    listed_tests: tuple[ListedTest, ...] = ()
+    """Every test the parsed part of the log names as having run, in the order first named.
+    Failing tests are named wherever the runner reports a failure; passed and skipped ones only
+    when the runner was asked to list them (see the runner modules). For a log over 2 MB only
+    the parsed view (head, tail, windows around failures) is listed, so it may be partial."""
 
 
 def render(parsed: ParsedLog, max_bytes: int | None = None) -> str:
@@ -104,7 +132,7 @@ def _short_block(number: int, failure: Failure, room: int) -> str | None:
 def _shortened(failure: Failure) -> Failure:
     lines = failure.message.splitlines()[:_MESSAGE_LINES_WHEN_SHORT]
     message = "\n".join(line[:300] for line in lines)
-    return Failure(failure.test_id, failure.file, failure.line, message, "")
+    return Failure(failure.test_id, failure.file, failure.line, message, "", failure.kind)
 
 
 def _render_header(parsed: ParsedLog) -> str:
