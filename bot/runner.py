@@ -39,6 +39,7 @@ from bot.status import (
     attention_marker,
     render_attention,
     render_status,
+    spec_problem_of,
     status_comment_url,
     status_headline,
     status_marker,
@@ -439,8 +440,10 @@ class Runner:
         await self._publish(session, interactions, current=None)
         if changed:
             await self._label(session, status)
-        if changed and status in {SessionStatus.needs_human.value, SessionStatus.failed.value} and session.pr_number:
-            await self._ask_for_attention(session, interactions, status, reason)
+        if changed and status in {SessionStatus.needs_human.value, SessionStatus.failed.value}:
+            where = session.pr_number or (session.issue_number if spec_problem_of(interactions) else None)
+            if where is not None:
+                await self._ask_for_attention(session, interactions, status, reason, where)
         if status == SessionStatus.paused.value:
             self._resume_at(session.id, paused_until(interactions) or self.now())
 
@@ -456,13 +459,14 @@ class Runner:
             log.warning("could not set the issue's state label: %s", classify(exc)[1])
 
     async def _ask_for_attention(self, session: Session, interactions: list[Interaction], status: str,
-                                 reason: str) -> None:
-        """A new comment on the PR (editing the status comment notifies nobody); once per stop."""
+                                 reason: str, number: int) -> None:
+        """A new comment on the PR, or on the issue before there is one (editing the status comment
+        notifies nobody); once per stop."""
         gh = self.context.github.installation(session.installation_id)
         body = render_attention(session, interactions, status, reason)
         marker = attention_marker(session.id, interactions[-1].seq if interactions else 0)
         try:
-            await (await self._comments(session)).post_once(session.pr_number, marker, body)
+            await (await self._comments(session)).post_once(number, marker, body)
         except (RequestFailed, RequestTimeout, httpx.HTTPError) as exc:
             log.warning("could not comment on the pull request: %s", classify(exc)[1])
 

@@ -6,6 +6,7 @@ Found again by a hidden marker, so a retried or restarted step never posts a sec
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 
 from bot.orchestrator import Step, steps
@@ -104,6 +105,17 @@ def _note(step: str, last: Interaction, times: int) -> str:
     return result.get("note", "")
 
 
+def spec_problem_of(interactions: Sequence[Interaction]) -> dict[str, str] | None:
+    """The agent's report that the spec is wrong, when that is why the session stopped."""
+    last = next((i for i in reversed(interactions) if i.status in {"succeeded", "failed"}), None)
+    return (last.result or {}).get("spec_problem") if last is not None and last.status == "failed" else None
+
+
+def unmentioned(text: str) -> str:
+    """The model's words in our comment must not ping anyone: `@name` loses its link."""
+    return re.sub(r"@(?=[A-Za-z0-9])", "@\u200b", text)
+
+
 def attention_marker(session_id: int, seq: int) -> str:
     return f"<!-- component-bot:attention session={session_id} at={seq} -->"
 
@@ -118,10 +130,13 @@ def render_attention(session: Session, interactions: Sequence[Interaction], stat
              + (f" (changed {', '.join((i.result or {}).get('files') or [])})" if (i.result or {}).get("files") else "")
              for n, i in enumerate((i for i in interactions if i.step == Step.FixTestFailures.value
                                     and i.status == "succeeded" and i.commit_sha), start=1)]
+    problem = spec_problem_of(interactions)
     return render(
         "comments/attention.md.j2",
         marker=attention_marker(session.id, interactions[-1].seq if interactions else 0),
         status=status, reason=reason, still_failing=still_failing[:30],
+        spec_problem={key: unmentioned(value) for key, value in problem.items()} if problem else None,
+        test_path=session.test_path, design_path=session.design_path,
         pre_existing=tests.get("pre_existing") or [], tried=tried,
         help=HELP.get(SessionStatus(status), ""),
     )

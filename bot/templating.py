@@ -20,6 +20,7 @@ def environment() -> Environment:
     env.filters["thousands"] = lambda n: f"{int(n or 0):,}"
     env.filters["usd"] = lambda x: f"${float(x or 0):.2f}"
     env.filters["short"] = lambda sha: (sha or "")[:7]
+    env.filters["quoted"] = lambda text: "\n".join(f"> {line}" for line in str(text).splitlines() or [""])
     return env
 
 

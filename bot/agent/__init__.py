@@ -73,11 +73,12 @@ class AgentStopped(Exception):
 
     def __init__(self, reason: str, *, retryable: bool = False, usage: Usage = Usage(),
                  transcript: list[dict[str, Any]] | None = None, outage: str | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, spec_problem: dict[str, str] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable or outage is not None
         self.outage, self.retry_after = outage, retry_after
+        self.spec_problem = spec_problem  # the agent reported that the tests and the design disagree
         self.usage = usage
         self.transcript = transcript or []
 

@@ -175,6 +175,7 @@ class AgentRun:
             if reason == "tool_use":
                 self.cutoffs_in_a_row = 0
                 await self.answer_tool_calls(content)
+                self.stop_if_spec_problem_reported()
             elif reason == "pause_turn":
                 self.add_assistant(content)
             elif reason == "max_tokens":
@@ -316,13 +317,19 @@ class AgentRun:
                 return final_text(entry["content"])
         return ""
 
+    def stop_if_spec_problem_reported(self) -> None:
+        problem = self.toolbox.spec_problem
+        if problem is not None:
+            self.stop(f"the agent reports that the spec is wrong: {problem.explanation.splitlines()[0][:300]}",
+                      spec_problem=json.loads(self.scrub(json.dumps(problem.as_dict()))))
+
     def stop(self, reason: str, *, retryable: bool = False, outage: str | None = None,
-             retry_after: float | None = None) -> None:
+             retry_after: float | None = None, spec_problem: dict[str, str] | None = None) -> None:
         reason = self.scrub(reason)
         self.transcript.append({"type": "stop", "reason": reason, "retryable": retryable})
         log.warning("agent stopped after %d turns: %s", self.turns, reason)
         raise AgentStopped(reason, retryable=retryable, usage=self.usage, transcript=self.safe_transcript(),
-                           outage=outage, retry_after=retry_after)
+                           outage=outage, retry_after=retry_after, spec_problem=spec_problem)
 
     def safe_transcript(self) -> list[dict[str, Any]]:
         """The transcript as plain JSON data, with every known secret (the API key first) removed."""

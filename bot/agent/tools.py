@@ -23,6 +23,8 @@ from typing import Any
 
 import re2
 
+from bot.agent.spec_problem import SPEC_PROBLEM_TOOL, SpecProblem, parse_report
+from bot.core.spec import REPORT_TOOL
 from bot.github.workspace import FileNotInBranch, NotText, PathRefused, Workspace, clean_path
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,8 @@ def error(text: str) -> ToolOutcome:
 
 def tool_definitions() -> list[dict[str, Any]]:
     """The tools in a fixed order: the request prefix must be byte-identical on every turn."""
-    return [dict(EDITOR_TOOL), {**SEARCH_TOOL, "input_schema": dict(SEARCH_TOOL["input_schema"])}]
+    return [dict(EDITOR_TOOL), {**SEARCH_TOOL, "input_schema": dict(SEARCH_TOOL["input_schema"])},
+            {**SPEC_PROBLEM_TOOL, "input_schema": dict(SPEC_PROBLEM_TOOL["input_schema"])}]
 
 
 class Toolbox:
@@ -95,6 +98,7 @@ class Toolbox:
         self.workspace = workspace
         self.editor = Editor(workspace)
         self.search = Search(workspace)
+        self.spec_problem: SpecProblem | None = None  # set when the agent reports that the spec is wrong
 
     async def run(self, name: str, tool_input: Any) -> ToolOutcome:
         if not isinstance(tool_input, Mapping):
@@ -104,12 +108,21 @@ class Toolbox:
                 return await self.editor.run(tool_input)
             if name == SEARCH_NAME:
                 return await self.search.run(tool_input)
+            if name == REPORT_TOOL:
+                return self.report_spec_problem(tool_input)
         except PathRefused as exc:
             return error(str(exc))
         except FileNotInBranch as exc:
             return error(f"{exc.args[0] if exc.args else 'file'}: no such file on the branch; `view` a folder to "
                          "list its files, or `create` the file")
-        return error(f"unknown tool `{name}`; the tools are `{EDITOR_NAME}` and `{SEARCH_NAME}`")
+        return error(f"unknown tool `{name}`; the tools are `{EDITOR_NAME}`, `{SEARCH_NAME}` and `{REPORT_TOOL}`")
+
+    def report_spec_problem(self, tool_input: Mapping[str, Any]) -> ToolOutcome:
+        report = parse_report(tool_input)
+        if isinstance(report, str):
+            return error(report)
+        self.spec_problem = report
+        return ToolOutcome("Reported to the maintainers. Your work on this task ends here; stop now.")
 
 
 # ----------------------------------------------------------------------------- editor

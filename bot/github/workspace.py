@@ -30,9 +30,11 @@ from urllib.parse import quote
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
+from bot.core.spec import Lock
+
 log = logging.getLogger(__name__)
 
-ALWAYS_PROTECTED = (".git", ".github/workflows")
+ALWAYS_LOCKED = (Lock(".github/workflows", "CI workflows decide what green means: they are locked."),)
 FILE_MODES = {"100644", "100755"}
 SYMLINK_MODE = "120000"
 BINARY_SNIFF_BYTES = 8192
@@ -44,7 +46,7 @@ MAX_ARCHIVE_TEXT_BYTES = 100_000_000
 
 
 class PathRefused(ValueError):
-    """A path outside the repository, inside .git/ or .github/workflows/, or configured as protected."""
+    """A path outside the repository, inside .git/, or locked (the spec, the pipeline, configured paths)."""
 
 
 class BranchMoved(RuntimeError):
@@ -105,14 +107,17 @@ def clean_path(path: str) -> str:
     return "" if clean == "." else clean
 
 
-def normalize_path(path: str, protected: Iterable[str] = ()) -> str:
-    """A clean repository-relative path to write, or `PathRefused` saying why not."""
+def normalize_path(path: str, locks: Iterable[Lock | str] = ()) -> str:
+    """A clean repository-relative path to write, or `PathRefused` saying why not (and, for a
+    locked path, what to do instead: bot/core/spec.py). A plain string is a configured pattern."""
     clean = clean_path(path)
     if not clean:
         raise PathRefused(f"{path}: names the repository root, not a file")
-    for pattern in (*ALWAYS_PROTECTED, *protected):
-        if is_protected(clean, pattern):
-            raise PathRefused(f"{clean}: protected path ({pattern}); the bot may not change it")
+    for lock in (*ALWAYS_LOCKED, *locks):
+        if isinstance(lock, str):
+            lock = Lock(lock, "the repository's configuration protects it; the bot may not change it")
+        if is_protected(clean, lock.pattern):
+            raise PathRefused(f"{clean}: protected path ({lock.pattern}): {lock.reason}")
     return clean
 
 
@@ -206,9 +211,9 @@ def add_text(archive: Archive, path: str, tar: tarfile.TarFile, member: tarfile.
 
 
 class Workspace:
-    def __init__(self, gh: GitHub, owner: str, repo: str, branch: str, protected: Iterable[str] = ()) -> None:
+    def __init__(self, gh: GitHub, owner: str, repo: str, branch: str, locks: Iterable[Lock | str] = ()) -> None:
         self.gh, self.owner, self.repo, self.branch = gh, owner, repo, branch
-        self.protected = tuple(protected)
+        self.locks = tuple(locks)
         self.head_sha: str | None = None
         self.head_message = ""
         self.tree_sha: str | None = None
@@ -355,7 +360,7 @@ class Workspace:
     # ----- staging
 
     def check_path(self, path: str) -> str:
-        return normalize_path(path, self.protected)
+        return normalize_path(path, self.locks)
 
     def write(self, path: str, content: str) -> str:
         path = self.check_path(path)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
+from bot.core.spec import INSTRUCTION_FILES, spec_locks
 from bot.github.workspace import Workspace
 from bot.orchestrator import Step
 from bot.steps import StepContext, StepFailure
 from bot.steps.initialize import request_of
 
-INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
 MAX_DIFF_BYTES = 30_000
 
 
@@ -26,7 +26,9 @@ class Edit:
 
 
 async def open_branch(ctx: StepContext) -> Workspace:
-    return await Workspace(ctx.gh, ctx.owner, ctx.repo, ctx.session.branch, ctx.config.protected_paths).open()
+    session = ctx.session
+    locks = spec_locks(session.design_path, session.test_path, ctx.config.protected_paths)
+    return await Workspace(ctx.gh, ctx.owner, ctx.repo, session.branch, locks).open()
 
 
 async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra: object) -> AgentTask:
@@ -70,6 +72,9 @@ async def edit_and_commit(ctx: StepContext, step: Step, workspace: Workspace, ta
         result = await ctx.agent.implement(task, workspace)
     except AgentStopped as exc:
         workspace.discard()
+        if exc.spec_problem is not None:
+            raise StepFailure("needs_human", exc.reason, usage=_usage_dict(exc.usage),
+                              spec_problem=exc.spec_problem) from None
         if exc.outage is not None:
             raise StepFailure("outage", exc.reason, usage=_usage_dict(exc.usage), service="Anthropic",
                               what=exc.outage, retry_after=exc.retry_after) from None

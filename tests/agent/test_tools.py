@@ -37,7 +37,9 @@ async def editor(tools: Toolbox, command: str, **fields):
 
 
 def test_the_editor_is_anthropics_text_editor_tool_and_the_order_is_fixed():
-    editor_tool, search_tool = tool_definitions()
+    editor_tool, search_tool, report_tool = tool_definitions()
+    assert report_tool["name"] == "report_spec_problem"
+    assert report_tool["input_schema"]["required"] == ["test", "design_excerpt", "explanation"]
     assert editor_tool == {"type": "text_editor_20250728", "name": EDITOR, "max_characters": MAX_VIEW_CHARS}
     assert search_tool["name"] == "search" and search_tool["input_schema"]["required"] == ["pattern"]
     assert "RE2 syntax" in search_tool["input_schema"]["properties"]["regex"]["description"]
