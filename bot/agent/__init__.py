@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.core.inputs import SpecText
+
 if TYPE_CHECKING:
     from bot.github.workspace import Workspace
 
@@ -44,6 +46,8 @@ class AgentTask:
     test_path: str
     issue_body: str = ""
     instructions: dict[str, str] = field(default_factory=dict)  # file name → text (AGENTS.md, CLAUDE.md…)
+    design: SpecText | None = None  # the design and test files as read at the base (None: read the workspace)
+    tests: SpecText | None = None
     rules: tuple[str, ...] = ()
     failure_report: str = ""
     diff: str = ""

@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.agent import AgentTask
 from bot.agent.untrusted import strip_invisible, untrusted_block
+from bot.core.inputs import SpecText
 from bot.github.workspace import FileNotInBranch, NotText, Workspace
 from bot.templating import render
 
@@ -46,8 +47,8 @@ def cut(text: str, limit: int) -> tuple[str, bool]:
 
 
 async def context_text(task: AgentTask, workspace: Workspace) -> str:
-    design, design_cut = await inline_file(workspace, task.design_path)
-    tests, tests_cut = await inline_file(workspace, task.test_path)
+    design, design_cut = await spec_file(task.design, workspace, task.design_path)
+    tests, tests_cut = await spec_file(task.tests, workspace, task.test_path)
     instructions = {
         strip_invisible(path): strip_invisible(cut(text, MAX_INSTRUCTIONS_CHARS)[0]).strip()
         for path, text in sorted(task.instructions.items())
@@ -65,6 +66,16 @@ async def context_text(task: AgentTask, workspace: Workspace) -> str:
         rules=[strip_invisible(rule).strip() for rule in task.rules if rule.strip()],
         instructions=instructions,
     ).strip()
+
+
+async def spec_file(recorded: SpecText | None, workspace: Workspace, path: str) -> tuple[str | None, bool]:
+    """A spec file as the session recorded it at the base (the workspace only for a task built without it)."""
+    if recorded is None:
+        return await inline_file(workspace, path)
+    if recorded.text is None:
+        return (f"({path} is {recorded.note}.)" if recorded.sha else None), False
+    shown, was_cut = cut(recorded.text, MAX_INLINE_FILE_CHARS)
+    return shown.rstrip("\n"), was_cut
 
 
 async def inline_file(workspace: Workspace, path: str) -> tuple[str | None, bool]:

@@ -285,6 +285,11 @@ class Workspace:
 
     # ----- reading
 
+    def blob_sha(self, path: str) -> str | None:
+        """The file's blob SHA on the branch as read (before staged edits); None if not a listed file."""
+        entry = self._entries.get(path)
+        return entry.sha if entry is not None and entry.type == "blob" else None
+
     def exists(self, path: str) -> bool:
         if path in self._staged:
             return self._staged[path] is not None

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
-from bot.core.spec import INSTRUCTION_FILES, spec_locks
+from bot.core.spec import spec_locks
 from bot.github.workspace import Workspace
 from bot.orchestrator import Step
 from bot.steps import StepContext, StepFailure
-from bot.steps.initialize import request_of
+from bot.core.inputs import TrustedInputs
+from bot.steps.initialize import read_trusted_inputs, request_of
 
 MAX_DIFF_BYTES = 30_000
 
@@ -34,6 +35,7 @@ async def open_branch(ctx: StepContext) -> Workspace:
 async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra: object) -> AgentTask:
     session = ctx.session
     issue = await request_of(ctx)
+    inputs = await trusted_inputs(ctx)
     return AgentTask(
         kind=kind,
         repository=session.repository_full_name,
@@ -43,7 +45,9 @@ async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra:
         component_name=session.component_name,
         design_path=session.design_path,
         test_path=session.test_path,
-        instructions=await read_instructions(workspace),
+        instructions=inputs.instructions,
+        design=inputs.design,
+        tests=inputs.tests,
         rules=tuple(ctx.config.rules),
         max_turns=ctx.config.max_turns,
         token_budget=ctx.config.token_budget,
@@ -53,13 +57,15 @@ async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra:
     )
 
 
-async def read_instructions(workspace: Workspace) -> dict[str, str]:
-    found = {}
-    for path in INSTRUCTION_FILES:
-        text = await workspace.read_if_exists(path)
-        if text:
-            found[path] = text
-    return found
+async def trusted_inputs(ctx: StepContext) -> TrustedInputs:
+    """The spec and instructions Initialize read at the base; for a session recorded before it
+    kept them, read at the base commit now (never from the branch the agent writes)."""
+    recorded = ctx.last_result(Step.Initialize.value).get("inputs")
+    if recorded:
+        return TrustedInputs.from_dict(recorded)
+    session = ctx.session
+    base = await Workspace(ctx.gh, ctx.owner, ctx.repo, session.branch).open(head_sha=session.base_sha)
+    return await read_trusted_inputs(base, session.design_path, session.test_path)
 
 
 async def edit_and_commit(ctx: StepContext, step: Step, workspace: Workspace, task: AgentTask, title: str, *,

@@ -7,7 +7,9 @@ from githubkit.exception import RequestFailed
 
 from bot.component import ComponentNotSpecified, parse_component
 from bot.config.repo import CONFIG_PATH, ConfigFileError, parse_repo_config
-from bot.github.workspace import PathRefused, Workspace, normalize_path
+from bot.core.inputs import SpecText, TrustedInputs, kept
+from bot.core.spec import INSTRUCTION_FILES
+from bot.github.workspace import FileNotInBranch, NotText, PathRefused, Workspace, normalize_path
 from bot.steps import StepContext, StepFailure, StepOutcome
 
 
@@ -36,6 +38,7 @@ async def run(ctx: StepContext) -> StepOutcome:
             "Push the file, or correct the path in the issue, then comment `/retry`.",
         )
 
+    inputs = await read_trusted_inputs(base, component.design_path, component.test_path)
     await ctx.save(component_name=component.name, design_path=component.design_path, test_path=component.test_path,
                    base_sha=base.head_sha)
     branch, head_sha = await _ensure_branch(ctx, config.branch_prefix, component.slug, base.head_sha)
@@ -47,10 +50,32 @@ async def run(ctx: StepContext) -> StepOutcome:
             "component": {"name": component.name, "design_path": component.design_path,
                           "test_path": component.test_path},
             "config": config.model_dump(mode="json"),
+            "inputs": inputs.as_dict(),
             "note": f"branch {branch}",
         },
         session_updates={"branch": branch, "head_sha": head_sha},
     )
+
+
+async def read_trusted_inputs(base: Workspace, design_path: str, test_path: str) -> TrustedInputs:
+    """The spec and the instructions at the base commit: what every step of the session relies on."""
+    instructions = {}
+    for path in INSTRUCTION_FILES:
+        text = await base.read_if_exists(path)
+        if text and text.strip():
+            instructions[path] = kept(text)
+    return TrustedInputs(base.head_sha, await spec_text(base, design_path), await spec_text(base, test_path),
+                         instructions)
+
+
+async def spec_text(base: Workspace, path: str) -> SpecText:
+    sha = base.blob_sha(path)
+    try:
+        return SpecText(path, sha, kept(await base.read(path)))
+    except NotText as exc:
+        return SpecText(path, sha, None, f"{exc.reason}, {exc.size:,} bytes: it cannot be shown here or edited")
+    except FileNotInBranch:
+        return SpecText(path, None, None, "not in the repository at the base commit")
 
 
 async def request_of(ctx: StepContext) -> dict:
