@@ -1,5 +1,7 @@
-"""The test report of RunTests: for each failing check, its output, annotations and, for GitHub
-Actions jobs, the failing parts of the job log — one text, capped, for the agent."""
+"""The test report of RunTests: for each failed check, its output, annotations and, for GitHub
+Actions jobs, the failing parts of the job log — one text, capped, for the agent — with what
+could be read of its failures, so RunTests can decide whose failure it is (bot/core/attribution.py).
+Also which tests the jobs' logs list as run, to see that the component's own tests ran."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from typing import Any
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from bot.cilogs import failure_signature, parse_log, render, truncate_utf8
+from bot.cilogs import ListedTest, ParsedLog, failure_signature, parse_log, render, truncate_utf8
+from bot.core.attribution import CheckOutcome, FailingTest, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -26,36 +29,41 @@ class CheckFailure:
     url: str | None
     text: str
     signature: str
-    failing_tests: list[str] = field(default_factory=list)
-    failing_files: set[str] = field(default_factory=set)
+    outcome: CheckOutcome
+    listed: tuple[ListedTest, ...] = ()
+    verdict: Verdict | None = None
 
-    def touches(self, path: str) -> bool:
-        """Whether a failing test lives in `path` (the component's test file)."""
-        name = path.rsplit("/", 1)[-1]
-        return any(f == path or f.endswith("/" + path) or f == name or f.endswith("/" + name)
-                   for f in self.failing_files) or any(path in test for test in self.failing_tests)
+    @property
+    def failing_tests(self) -> list[str]:
+        return [f.test_id for f in self.outcome.failures]
 
 
 @dataclass
 class TestReport:
-    failures: list[CheckFailure]
-    pre_existing: list[str]
+    counted: list[CheckFailure]
+    excused: list[CheckFailure] = field(default_factory=list)
 
     def text(self, max_bytes: int) -> str:
-        sections = [f"### Check `{f.name}`: {f.conclusion}\n{f.text}" for f in self.failures]
-        if self.pre_existing:
-            sections.append("Also failing on the default branch, so not caused by this change: "
-                            + ", ".join(f"`{n}`" for n in self.pre_existing))
+        sections = [f"### Check `{f.name}`: {f.conclusion}, counted against this change: "
+                    f"{f.verdict.why if f.verdict else 'its failures could not be attributed'}\n{f.text}"
+                    for f in self.counted]
+        sections += [f"Check `{f.name}` also fails, but is not counted: {f.verdict.why}."
+                     for f in self.excused if f.verdict]
         return truncate_utf8("\n\n".join(sections), max_bytes)
 
     @property
     def signature(self) -> str:
-        joined = "|".join(sorted(f"{f.name}:{f.signature}" for f in self.failures))
+        joined = "|".join(sorted(f"{f.name}:{f.signature}" for f in self.counted))
         return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
     @property
     def failing_tests(self) -> list[str]:
-        return [test for f in self.failures for test in f.failing_tests]
+        return [test for f in self.counted for test in f.failing_tests]
+
+    def verdicts(self) -> list[dict[str, Any]]:
+        """Per failed check, whether it was counted and why: kept in the step's result."""
+        return [{"name": f.name, "counted": f.verdict.counted, "why": f.verdict.why}
+                for f in (*self.counted, *self.excused) if f.verdict]
 
 
 async def describe_failure(gh: GitHub, owner: str, repo: str, run: dict[str, Any], max_bytes: int) -> CheckFailure:
@@ -67,25 +75,44 @@ async def describe_failure(gh: GitHub, owner: str, repo: str, run: dict[str, Any
     if annotations:
         parts.append("Annotations:\n" + "\n".join(annotations))
     signature_source = "\n".join(parts)
-    failing_tests: list[str] = []
-    failing_files: set[str] = set()
-    if (run.get("app") or {}).get("slug") == ACTIONS_SLUG:
-        log_text = await _job_log(gh, owner, repo, run["id"])
-        if log_text:
-            parsed = parse_log(log_text, max_bytes=max_bytes)
-            parts.append(render(parsed, max_bytes=max_bytes))
-            signature_source = failure_signature(parsed)
-            failing_tests = [f.test_id for f in parsed.failures]
-            failing_files = {f.file for f in parsed.failures if f.file} | {
-                f.test_id.split("::", 1)[0] for f in parsed.failures if "::" in f.test_id}
+    parsed = await job_log(gh, owner, repo, run, max_bytes)
+    if parsed is not None:
+        parts.append(render(parsed, max_bytes=max_bytes))
+        signature_source = failure_signature(parsed)
+    elif is_actions(run):
+        parts.append("(The job's log could not be read.)")
+    failures = tuple(FailingTest(f.test_id, f.file, f.kind) for f in parsed.failures) if parsed else ()
     text = truncate_utf8("\n\n".join(parts) or "(the check reported no details)", max_bytes)
     return CheckFailure(
         name=run["name"], conclusion=run.get("conclusion"), url=run.get("html_url"), text=text,
         signature=hashlib.sha256(f"{run['name']}|{run.get('conclusion')}|{signature_source}".encode())
         .hexdigest()[:16],
-        failing_tests=failing_tests,
-        failing_files=failing_files,
+        outcome=CheckOutcome(run["name"], failures, read=bool(failures)),
+        listed=parsed.listed_tests if parsed else (),
     )
+
+
+async def listed_tests(gh: GitHub, owner: str, repo: str, run: dict[str, Any]) -> tuple[ListedTest, ...]:
+    """The tests a (passing) Actions job's log lists as run; () when it lists none or is not Actions."""
+    parsed = await job_log(gh, owner, repo, run, max_bytes=1_000)
+    return parsed.listed_tests if parsed else ()
+
+
+async def job_log(gh: GitHub, owner: str, repo: str, run: dict[str, Any], max_bytes: int) -> ParsedLog | None:
+    """The parsed log of an Actions job (an Actions check run's id is its job's id), or None."""
+    if not is_actions(run):
+        return None
+    try:
+        response = await gh.rest.actions.async_download_job_logs_for_workflow_run(owner, repo, run["id"])
+    except RequestFailed as exc:
+        log.info("could not download the log of job %s: %s", run["id"], exc.response.status_code)
+        return None
+    text = response.content.decode("utf-8", errors="replace")
+    return parse_log(text, max_bytes=max_bytes) if text.strip() else None
+
+
+def is_actions(run: dict[str, Any]) -> bool:
+    return (run.get("app") or {}).get("slug") == ACTIONS_SLUG
 
 
 async def _annotations(gh: GitHub, owner: str, repo: str, run: dict[str, Any]) -> list[str]:
@@ -97,13 +124,3 @@ async def _annotations(gh: GitHub, owner: str, repo: str, run: dict[str, Any]) -
     return [f"- {a.get('path')}:{a.get('start_line')}: {a.get('annotation_level')}: "
             f"{(a.get('title') or '').strip()} {(a.get('message') or '').strip()}".rstrip()
             for a in response.json()[:MAX_ANNOTATIONS]]
-
-
-async def _job_log(gh: GitHub, owner: str, repo: str, job_id: int) -> str | None:
-    """The job's log. An Actions check run's id is its job's id; the API redirects to the log."""
-    try:
-        response = await gh.rest.actions.async_download_job_logs_for_workflow_run(owner, repo, job_id)
-    except RequestFailed as exc:
-        log.info("could not download the log of job %s: %s", job_id, exc.response.status_code)
-        return None
-    return response.content.decode("utf-8", errors="replace")

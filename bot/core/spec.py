@@ -89,11 +89,13 @@ def defined_test_names(text: str) -> frozenset[str]:
 
 
 def is_component_test(test_id: str, file: str | None, test_path: str, names: frozenset[str]) -> bool:
-    """Whether a test a CI log lists comes from the component's test file: by its file when the
-    log names one, else by its name (a Go or Jest log may name only the test)."""
-    if file:
-        return same_file(file, test_path)
-    if test_path in test_id:
+    """Whether a test a CI log names comes from the component's test file: by the file its id
+    names (pytest), the file the log gives, or else its name (a Go or Jest log may name only the
+    test). Erring towards yes is safe where it is used: a failure of the component's test is
+    never excused."""
+    if "::" in test_id:  # pytest's node ids start with their file
+        return same_file(test_id.split("::", 1)[0], test_path)
+    if test_path in test_id or (file and same_file(file, test_path)):
         return True
     leaf = re.split(r"::|\s>\s|/|\.(?=[A-Za-z_]\w*$)", test_id)[-1].strip()
     return leaf in names or test_id in names

@@ -29,7 +29,7 @@ async def run(ctx: StepContext) -> StepOutcome:
     if pull.get("draft"):
         await ctx.gh.async_graphql(READY_FOR_REVIEW, {"id": pull["node_id"]})
     tests = ctx.last_result(Step.RunTests.value)
-    body = render("pr/body.md.j2", draft=False, spec=spec_statement(spec),
+    body = render("pr/body.md.j2", draft=False, spec=spec_statement(spec), tests_confirmed=tests.get("tests_confirmed"),
                   **pr_facts(ctx, await changed_files(ctx), tests.get("checks"), tests.get("pre_existing")))
     await ctx.gh.rest.pulls.async_update(ctx.owner, ctx.repo, session.pr_number, data={"body": body})
     await request_reviewers(ctx, pull)

@@ -20,7 +20,7 @@ async def run(ctx: StepContext) -> StepOutcome:
         ctx.gh, ctx.owner, ctx.repo, branch=session.branch,
         base=ctx.last_result(Step.Initialize.value).get("default_branch", "main"),
         title=f"Implement {session.component_name}",
-        body=render("pr/body.md.j2", draft=True, spec=None, **pr_facts(ctx, edit.files)),
+        body=render("pr/body.md.j2", draft=True, spec=None, tests_confirmed=None, **pr_facts(ctx, edit.files)),
         draft=True,
     )
     outcome = StepOutcome(

@@ -9,12 +9,18 @@ from typing import Any
 
 from githubkit import GitHub
 
-from bot.checks.report import TestReport, describe_failure
+from bot.checks.report import CheckFailure, TestReport, describe_failure, listed_tests
+from bot.core.attribution import CheckOutcome, attribute
+from bot.core.spec import defined_test_names, is_component_test
 from bot.orchestrator import Signal, Step
 from bot.sessions.models import Interaction, Session
 from bot.steps import StepContext, StepOutcome
+from bot.steps.editing import trusted_inputs
 
 PASSING = frozenset({"success", "neutral", "skipped"})
+NOT_RUN = ("the checks passed, but their logs list tests and none of them is in `{test_path}`: the workflow does "
+           "not run the component's tests. Make it run them (component-bot's `templates/workflows/"
+           "component-tests.yml` shows how), then comment `/retry`.")
 WORKFLOW_TEMPLATE_HINT = (
     "Does the repository have a GitHub Actions workflow that runs the tests on pushes to this branch? "
     "Copy component-bot's `templates/workflows/component-tests.yml` into `.github/workflows/`."
@@ -42,21 +48,24 @@ async def run(ctx: StepContext) -> StepOutcome:
                         f"check(s) on {sha[:7]}: {', '.join(unfinished)}")
     checks = [{"name": r["name"], "conclusion": r.get("conclusion"), "passed": r.get("conclusion") in PASSING,
                "url": r.get("html_url"), "id": r["id"]} for r in counted]
+    inputs = await trusted_inputs(ctx)
+    names = defined_test_names(inputs.tests.text or "")
     failed = [r for r in counted if r.get("conclusion") not in PASSING]
-    if not failed:
-        return _outcome("passed", sha, checks=checks)
     limit = ctx.config.report_max_bytes
     described = [await describe_failure(ctx.gh, ctx.owner, ctx.repo, r, limit) for r in failed]
-    on_base = await failing_on_default_branch(ctx, {f.name for f in described})
-    pre_existing = {f.name for f in described if f.name in on_base and not f.touches(ctx.session.test_path)}
-    ours = [f for f in described if f.name not in pre_existing]
-    if not ours:
-        return _outcome("passed", sha, checks=checks, pre_existing=sorted(pre_existing),
-                        note=f"only checks that also fail on the default branch failed: {', '.join(sorted(pre_existing))}")
-    report = TestReport(ours, sorted(pre_existing))
-    return _outcome("failed", sha, checks=checks, failed_checks=[f.name for f in ours],
-                    failing_tests=report.failing_tests[:50], pre_existing=report.pre_existing,
-                    report=report.text(limit), signature=report.signature)
+    await attribute_failures(ctx, described, names)
+    report = TestReport([f for f in described if f.verdict.counted], [f for f in described if not f.verdict.counted])
+    if report.counted:
+        return _outcome("failed", sha, checks=checks, failed_checks=[f.name for f in report.counted],
+                        failing_tests=report.failing_tests[:50], pre_existing=[f.name for f in report.excused],
+                        verdicts=report.verdicts(), report=report.text(limit), signature=report.signature)
+    ran = await component_tests_ran(ctx, [r for r in counted if r.get("conclusion") in PASSING], described, names)
+    if ran is False:
+        return _outcome("not_run", sha, checks=checks, reason=NOT_RUN.format(test_path=ctx.session.test_path))
+    excused = [f.name for f in report.excused]
+    return _outcome("passed", sha, checks=checks, pre_existing=excused, verdicts=report.verdicts(),
+                    tests_confirmed=ran, **({"note": f"only checks that also fail on the base failed: "
+                                                     f"{', '.join(excused)}"} if excused else {}))
 
 
 def _outcome(state: str, sha: str, **result: Any) -> StepOutcome:
@@ -110,16 +119,32 @@ def waiting_since(session: Session, interactions: list[Interaction]) -> datetime
     return session.created_at
 
 
-async def failing_on_default_branch(ctx: StepContext, names: set[str]) -> set[str]:
-    """Of `names`, the checks whose latest completed run on the default branch's head failed too.
+async def attribute_failures(ctx: StepContext, described: list[CheckFailure], names: frozenset[str]) -> None:
+    """Give each failed check its verdict: counted against the session, or excused as the base's own."""
+    base = await failures_on_base(ctx, {f.name for f in described}) if described else {}
+    for failure in described:
+        failure.verdict = attribute(failure.outcome, base.get(failure.name), base_sha=ctx.session.base_sha or "",
+                                    test_path=ctx.session.test_path, test_names=names)
 
-    Such a check is not blamed on the session, unless one of its failing tests is in the
-    component's own test file: those fail on the default branch by design (the tests are written
-    before the implementation) and are exactly what the session must make pass."""
-    default_branch = ctx.last_result(Step.Initialize.value).get("default_branch")
-    if not default_branch:
-        return set()
-    ref = await ctx.gh.rest.git.async_get_ref(ctx.owner, ctx.repo, f"heads/{default_branch}")
-    runs = await list_check_runs(ctx, ref.json()["object"]["sha"])
-    return {r["name"] for r in counted_checks(runs, [], ctx.settings.app_id)
-            if r["name"] in names and r.get("status") == "completed" and r.get("conclusion") not in PASSING}
+
+async def failures_on_base(ctx: StepContext, names: set[str]) -> dict[str, CheckOutcome]:
+    """What each of these checks failed with on the session's base commit (only those that failed there)."""
+    base_sha = ctx.session.base_sha
+    if not base_sha:
+        return {}
+    runs = [r for r in counted_checks(await list_check_runs(ctx, base_sha), [], ctx.settings.app_id)
+            if r["name"] in names and r.get("status") == "completed" and r.get("conclusion") not in PASSING]
+    limit = ctx.config.report_max_bytes
+    return {r["name"]: (await describe_failure(ctx.gh, ctx.owner, ctx.repo, r, limit)).outcome for r in runs}
+
+
+async def component_tests_ran(ctx: StepContext, passing: list[dict[str, Any]], failed: list[CheckFailure],
+                              names: frozenset[str]) -> bool | None:
+    """Whether the jobs' logs show the component's own tests running: True, False (some log lists
+    tests, and none of them is the component's), or None (no log lists test ids: cannot tell)."""
+    listed = [test for f in failed for test in f.listed]
+    for run in passing:
+        listed += await listed_tests(ctx.gh, ctx.owner, ctx.repo, run)
+    if not listed:
+        return None
+    return any(is_component_test(t.test_id, t.file, ctx.session.test_path, names) for t in listed)

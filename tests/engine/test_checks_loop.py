@@ -24,6 +24,7 @@ from tests.webhook_helpers import FIXTURES
 
 RED_LOG = (FIXTURES / "logs" / "actions_job_pytest.log").read_text()
 OTHER_RED_LOG = (FIXTURES / "logs" / "pytest_short_summary.log").read_text()
+PASSING_LOG = (FIXTURES / "logs" / "pytest_rA_passing.log").read_text()
 FAILING_TEST = "tests/test_stack.py::test_pop_empty_raises_index_error"
 
 
@@ -142,22 +143,26 @@ async def test_stray_check_events_change_nothing(settings, fake):
 
 
 async def test_a_failure_that_is_also_on_the_default_branch_is_not_ours(settings, fake):
-    fake.add_check_run(REPO, fake.repo(REPO).branches["main"], "lint", "completed", "failure",
-                       output={"title": "ruff", "summary": "3 errors"})
+    base_log = (FIXTURES / "logs" / "pytest_rA_base_failure.log").read_text()
+    fake.add_check_run(REPO, fake.repo(REPO).branches["main"], "db", "completed", "failure", log=base_log,
+                       output={"title": "pytest", "summary": "1 failed"})
     agent = agent_fixing_twice()
     async with BotHarness(settings_for(fake, settings), fake, agent) as bot:
         await start(bot, fake)
         session = await bot.session()
-        fake.add_check_run(REPO, session.head_sha, "lint", "completed", "failure",
-                           output={"title": "ruff", "summary": "3 errors"})
-        session = await ci(bot, fake, "success")
+        fake.add_check_run(REPO, session.head_sha, "db", "completed", "failure", log=base_log,
+                           output={"title": "pytest", "summary": "1 failed"})
+        session = await ci(bot, fake, "success", log=PASSING_LOG)
         assert session.status == "awaiting_review", session.status_reason
         assert agent.calls == 1
         [tests] = [i.result for i in await bot.interactions(session.id)
                    if i.step == "RunTests" and i.status == "succeeded" and i.result["state"] == "passed"]
-        assert tests["pre_existing"] == ["lint"]
+        assert tests["pre_existing"] == ["db"]
+        assert tests["tests_confirmed"] is True
+        [verdict] = tests["verdicts"]
+        assert not verdict["counted"] and "fail on the base commit" in verdict["why"]
     [pull] = fake.repo(REPO).pulls.values()
-    assert "lint" in pull.issue.body and "default branch" in pull.issue.body
+    assert "db" in pull.issue.body and "default branch" in pull.issue.body
 
 
 async def test_no_checks_at_all_times_out_once_with_a_pointer_to_the_workflow_template(settings, fake, clock):

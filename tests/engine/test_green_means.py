@@ -94,3 +94,109 @@ async def test_an_instruction_file_changed_on_the_branch_is_not_read_the_bases_i
     assert fix.instructions == {"AGENTS.md": "Use four spaces.\n"}
     assert fix.design.text == REPO_FILES["docs/stack.md"]
     assert fix.tests.text == REPO_FILES["tests/test_stack.py"]
+
+
+# ----- honest attribution: excused only when proven to be the base's own
+
+import pytest  # noqa: E402
+
+from tests.webhook_helpers import FIXTURES  # noqa: E402
+
+LOGS = FIXTURES / "logs"
+BASE_FAILURE = (LOGS / "pytest_rA_base_failure.log").read_text()
+PASSING = (LOGS / "pytest_rA_passing.log").read_text()
+
+
+async def run_with_base_failing(settings, *, head_log, base_log=None, app_slug="github-actions", inject=None):
+    """A session whose base has check `build` failing; the head fails `build` with `head_log` and passes `test`."""
+    fake = make_fake()
+    base_sha = fake.repo(REPO).branches["main"]
+    fake.add_check_run(REPO, base_sha, "build", "completed", "failure", log=base_log or head_log, app_slug=app_slug,
+                       output={"title": "build", "summary": "failed"})
+    agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL}, {"widgets/stack.py": STACK_IMPL + "\n# fixed\n"})
+    async with BotHarness(settings_for(fake, settings), fake, agent) as bot:
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+        run = fake.add_check_run(REPO, session.head_sha, "build", "completed", "failure", log=head_log,
+                                 app_slug=app_slug, output={"title": "build", "summary": "failed"})
+        if inject:
+            inject(fake, run)
+        fake.add_check_run(REPO, session.head_sha, "test", "completed", "success", log=PASSING)
+        await bot.settle()
+        [first] = [i.result for i in await bot.interactions(session.id)
+                   if i.step == "RunTests" and i.status == "succeeded" and i.result["state"] != "pending"][:1]
+    return first, agent
+
+
+@pytest.mark.parametrize("log", ["cargo_build_failure.log", "actions_job_python_import_error.log",
+                                 "actions_job_mix_compile_error.log"])
+async def test_a_build_error_failing_on_the_base_too_is_ours_and_a_fix_follows(settings, log):
+    result, agent = await run_with_base_failing(settings, head_log=(LOGS / log).read_text())
+    assert result["state"] == "failed"
+    [verdict] = result["verdicts"]
+    assert verdict["counted"] and "build or compile error" in verdict["why"]
+    assert [t.kind for t in agent.tasks] == ["implement", "fix"]
+    assert "counted against this change" in agent.tasks[1].failure_report
+
+
+async def test_a_job_log_that_answers_404_is_ours(settings):
+    def lose_the_log(fake, run):
+        fake.inject_error("GET", f"/repos/{REPO}/actions/jobs/{run.id}/logs", 404, "Not Found")
+
+    result, agent = await run_with_base_failing(settings, head_log=BASE_FAILURE, inject=lose_the_log)
+    assert result["state"] == "failed"
+    assert "could be read" in result["verdicts"][0]["why"]
+    assert agent.tasks[-1].kind == "fix"
+
+
+async def test_a_failed_check_from_another_app_is_ours(settings):
+    result, _ = await run_with_base_failing(settings, head_log="", app_slug="circleci-checks")
+    assert result["state"] == "failed" and result["failed_checks"] == ["build"]
+
+
+async def test_the_same_parsed_failures_on_head_and_base_outside_the_component_are_excused(settings):
+    result, agent = await run_with_base_failing(settings, head_log=BASE_FAILURE)
+    assert result["state"] == "passed" and result["pre_existing"] == ["build"]
+    assert result["tests_confirmed"] is True
+    assert agent.calls == 1
+
+
+async def test_one_new_failing_test_on_the_head_is_not_excused(settings):
+    plus_one = (LOGS / "pytest_rA_base_failure_plus_one.log").read_text()
+    result, _ = await run_with_base_failing(settings, head_log=plus_one, base_log=BASE_FAILURE)
+    assert result["state"] == "failed"
+    assert "tests/test_cache.py::test_cache_hit" in result["verdicts"][0]["why"]
+
+
+async def test_a_passing_log_in_which_no_test_comes_from_the_component_is_not_green(settings):
+    fake = make_fake()
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+        fake.add_check_run(REPO, session.head_sha, "test", "completed", "success",
+                           log=(LOGS / "pytest_rA_passing_other_file_only.log").read_text())
+        await bot.settle()
+        session = await bot.session()
+    assert session.status == "needs_human"
+    assert "does not run the component's tests" in session.status_reason
+    [pull] = fake.repo(REPO).pulls.values()
+    assert pull.draft
+
+
+async def test_where_no_log_lists_tests_the_pr_says_it_could_not_confirm_they_ran(settings):
+    fake = make_fake()
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+        fake.add_check_run(REPO, session.head_sha, "test", "completed", "success", log="all good\n")
+        await bot.settle()
+        session = await bot.session()
+    assert session.status == "awaiting_review"
+    [pull] = fake.repo(REPO).pulls.values()
+    assert "could not confirm that the component's tests ran" in pull.issue.body
