@@ -25,6 +25,8 @@ from bot.sessions.models import SessionStatus
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from bot.retention import PruneReport
+
 log = logging.getLogger("bot")
 
 
@@ -96,6 +98,13 @@ def add_operator_commands(commands: Any) -> None:
     redeliver.add_argument("--json", action="store_true", help="a JSON object, for scripts")
     redeliver.set_defaults(handler=cmd_redeliver)
 
+    prune = commands.add_parser("prune", help="delete old processed deliveries and finished sessions' history")
+    prune.add_argument("--older-than", type=retention_window, required=True, metavar="DURATION",
+                       help="what was last active longer ago than this (e.g. 30d, 12w; at least 1d) is removed")
+    prune.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+    prune.add_argument("--json", action="store_true", help="a JSON object, for scripts")
+    prune.set_defaults(handler=cmd_prune)
+
 
 # ----- argument types (their errors become one line through Parser.error)
 
@@ -111,6 +120,17 @@ def redelivery_window(text: str) -> timedelta:
     window = duration(text)
     if window > MAX_WINDOW:
         raise argparse.ArgumentTypeError(f"{text!r} is too far back: GitHub redelivers the past 3 days only")
+    return window
+
+
+MIN_RETENTION = timedelta(days=1)
+
+
+def retention_window(text: str) -> timedelta:
+    """At least a day: `30m` is 30 minutes, and a window that short would empty nearly everything."""
+    window = duration(text)
+    if window < MIN_RETENTION:
+        raise argparse.ArgumentTypeError(f"{text!r} is too short: prune keeps at least 1d (30m means minutes)")
     return window
 
 
@@ -324,6 +344,28 @@ def redelivery_json(report: RedeliveryReport, dry_run: bool) -> dict[str, Any]:
     return {"since": report.since.isoformat(), "dry_run": dry_run, "scanned": report.scanned,
             "failed": [item(d) for d in report.failed], "redelivered": [d.guid for d in report.redelivered],
             "errors": [{"guid": d.guid, "reason": reason} for d, reason in report.errors]}
+
+
+# ----- prune
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from bot.retention import prune
+
+    report = run_with_db(operator_settings(), lambda db: prune(db, args.older_than, dry_run=args.dry_run))
+    emit(as_json(report.as_json()) if args.json else prune_text(report))
+    return 0
+
+
+def prune_text(report: PruneReport) -> str:
+    """What was (or would be) removed, and what it means for the pruned sessions."""
+    lines = [report.summary()]
+    if report.sessions:
+        lines.append("Their session rows stay (status, cost, PR), but a pruned session can no longer be retried "
+                     "(/retry, `sessions retry`): start a new session on the issue instead.")
+    if report.dry_run:
+        lines.append("Nothing was deleted (--dry-run).")
+    return "\n".join(lines)
 
 
 def github_error(exc: BaseException) -> str:

@@ -6,6 +6,8 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from bot import __version__
 from bot.cli import main
 
@@ -33,3 +35,31 @@ def test_engine_never_imports_the_web_framework():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_prune_needs_a_window_of_at_least_a_day(capsys):
+    for argv, message in ((["prune"], "required: --older-than"),
+                          (["prune", "--older-than", "30m"], "'30m' is too short: prune keeps at least 1d"),
+                          (["prune", "--older-than", "a month"], "invalid duration 'a month'")):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_the_pruned_marker_migrates_up_and_down(tmp_path):
+    from alembic import command
+
+    from bot.db import alembic_config, migrate
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+
+    def session_columns() -> set[str]:
+        return {row[1] for row in sqlite3.connect(tmp_path / "bot.db").execute("PRAGMA table_info(sessions)")}
+
+    migrate(url)
+    assert "pruned_at" in session_columns()
+    command.downgrade(alembic_config(url), "0003")
+    assert "pruned_at" not in session_columns() and "request" in session_columns()
+    migrate(url)
+    assert "pruned_at" in session_columns()

@@ -361,3 +361,53 @@ async def test_every_delivery_of_a_failed_batch_is_503_and_the_recorder_carries_
     assert (await post_delivery(client, "issues", load_payload("issues.opened"))).status_code == 202
     await app.state.intake.drain()
     assert await count_deliveries(app) == 1
+
+
+def nested(depth: int) -> bytes:
+    return b'{"a":' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+
+
+async def test_body_nested_100000_deep_is_400_and_records_nothing(client, app):
+    response = await post_delivery(client, "issues", nested(100_000))
+    assert response.status_code == 400
+    assert response.json()["error"] == "JSON body is nested more than 64 levels deep"
+    assert await count_deliveries(app) == 0
+
+
+async def test_body_with_an_absurd_number_of_keys_is_400_and_records_nothing(client, app):
+    body = ("{" + ",".join(f'"k{i}":0' for i in range(300_000)) + "}").encode()
+    response = await post_delivery(client, "issues", body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "JSON body has more than 200,000 keys"
+    assert await count_deliveries(app) == 0
+
+
+async def test_body_with_an_absurd_number_of_arrays_is_400(client, app):
+    body = b'{"a":[' + b",".join([b"[]"] * 150_000) + b"]}"
+    response = await post_delivery(client, "issues", body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "JSON body has more than 100,000 objects and arrays"
+    assert await count_deliveries(app) == 0
+
+
+async def test_nesting_is_counted_outside_strings_only(client, app):
+    app.state.intake.router = Router()
+    at_the_limit = await post_delivery(client, "issues", nested(64))
+    in_a_string = await post_delivery(client, "issues", {"body": "[" * 5000 + '{"' * 5000, "title": "]}" * 9})
+    assert (at_the_limit.status_code, in_a_string.status_code) == (202, 202)
+    # Closing brackets inside strings cannot hide the levels opened around them.
+    hidden = b'{"a":["' + b"]}" * 100 + b'\\"' + b'",' + b"[" * 70 + b"]" * 70 + b"]}"
+    response = await post_delivery(client, "issues", hidden)
+    assert response.status_code == 400 and "nested" in response.json()["error"]
+    await app.state.intake.drain()
+    assert await count_deliveries(app) == 2
+
+
+def test_every_vendored_payload_passes_the_shape_check_however_encoded():
+    from webhooks.intake import json_shape_problem
+
+    for name in fixture_names():
+        payload = load_payload(name)
+        for body in (json.dumps(payload).encode(), json.dumps(payload, indent=2, ensure_ascii=False).encode(),
+                     json.dumps(payload, separators=(",", ":")).encode()):
+            assert json_shape_problem(body) is None, name

@@ -21,6 +21,7 @@ from bot.context import Context
 from bot.db import ping
 from bot.handlers import build_router
 from bot.intake import Intake
+from bot.retention import prune_every_day
 from bot.routing import Router
 from bot.runner import Runner
 from bot.sessions.recorder import DeliveryRecorder
@@ -55,9 +56,14 @@ def create_app(settings: Settings, *, router: Router | None = None,
             await context.runner.recover()
             context.runner.start_sweeping()  # picks up signals other processes record (`component-bot sessions retry`)
             reconciler = asyncio.create_task(Reconciler(context, settings.reconcile_interval).run_forever())
+            retention = (asyncio.create_task(prune_every_day(context.db, settings.retention_days), name="retention")
+                         if settings.retention_days else None)
             log.info("component-bot %s ready", __version__)
             yield
             reconciler.cancel()
+            if retention is not None:
+                retention.cancel()
+                await asyncio.gather(retention, return_exceptions=True)
             try:
                 await asyncio.wait_for(app.state.intake.drain(), timeout=DRAIN_SECONDS)
             except TimeoutError:

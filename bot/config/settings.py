@@ -52,11 +52,18 @@ class Settings(BaseSettings):
     setup_token: SecretStr | None = Field(default=None, min_length=16)  # instead of the one setup logs
     env_file: Path | None = None           # where registration writes the App's settings (./.env)
     reconcile_interval: float = Field(default=60.0, gt=0, description="seconds between looks at waiting checks")
+    # `serve` prunes, once a day, what is older than this many days (bot/retention.py); unset: never.
+    retention_days: int | None = Field(default=None, gt=0)
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("github_api_url")
     @classmethod

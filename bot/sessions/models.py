@@ -89,6 +89,8 @@ class Session(Base):
     its unique constraint makes "one active session per issue" hold across processes.
     `trigger_key` is unique per repository, so a replayed trigger never starts a second session.
     `lease_owner`/`lease_until` serialize the runner: one step at a time per session.
+    `pruned_at` is set when retention (bot/retention.py) deleted a finished session's interactions:
+    its history is gone, so it can never be reopened.
     """
 
     __tablename__ = "sessions"
@@ -129,6 +131,7 @@ class Session(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -151,7 +154,8 @@ class InteractionStatus(str, enum.Enum):
 class Interaction(Base):
     """Append-only record of a session: step attempts (started → succeeded|failed) and signals.
 
-    The orchestrator's only input. Never updated, never deleted.
+    The orchestrator's only input. Never updated; deleted only by retention, once the session is
+    finished and past the retention window (`Session.pruned_at`).
     """
 
     __tablename__ = "interactions"

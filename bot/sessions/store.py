@@ -2,7 +2,8 @@
 
 Everything reached from a webhook is looked up by (installation id, repository id) taken from the
 verified payload, so one repository's events can never read or change another's session.
-Interactions are only ever appended.
+Interactions are only ever appended, redacted as they are written; retention deletes those of
+finished sessions once they are old (`prunable_session_ids` and below, used by bot/retention.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.logs import redact_data
 from bot.sessions.models import FINAL_STATUSES, Interaction, Session, SessionStatus, utcnow
+
+REDACTED_FIELDS = ("input", "result", "error")  # what an interaction holds that came from outside
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,15 @@ async def append_interaction(db: async_sessionmaker[AsyncSession], session_id: i
     With `dedupe_key` (a comment's or review's id), nothing is appended when an interaction with
     that key is already recorded: None. The key is looked up after the sequence number is read:
     a concurrent append of the same key either committed before the look-up (found) or takes the
-    same number (the unique constraint refuses one, which retries and finds the other)."""
+    same number (the unique constraint refuses one, which retries and finds the other).
+
+    `input`, `result` and `error` are stored redacted (bot/logs.py: every registered secret and
+    token shape), whatever they carry: CI reports, replies, GitHub's answers."""
     if dedupe_key is not None:
         fields["input"] = {**(fields.get("input") or {}), "key": dedupe_key}
+    for name in REDACTED_FIELDS:
+        if fields.get(name) is not None:
+            fields[name] = redact_data(fields[name])
     for _ in range(20):
         async with db() as s:
             seq = (await s.scalar(
@@ -213,10 +223,85 @@ async def update_session(db: async_sessionmaker[AsyncSession], session_id: int, 
 
 
 async def reopen_session(db: async_sessionmaker[AsyncSession], session: Session) -> bool:
-    """Make a failed or cancelled session active again; False if another session holds the issue."""
+    """Make a failed or cancelled session active again; False if another session holds the issue,
+    or if retention pruned it: its interactions, the orchestrator's only input, are gone.
+
+    One conditional UPDATE, as `mark_pruned`'s: of a reopening and a pruning, the first to commit wins.
+    """
     try:
-        await update_session(db, session.id, status=SessionStatus.running.value, status_reason=None,
-                             active_key=active_key(session.repository_id, session.issue_number))
+        async with db() as s, s.begin():
+            result = await s.execute(
+                update(Session).where(Session.id == session.id, Session.pruned_at.is_(None))
+                .values(status=SessionStatus.running.value, status_reason=None,
+                        active_key=active_key(session.repository_id, session.issue_number),
+                        updated_at=utcnow(), version=Session.version + 1)
+                .execution_options(synchronize_session=False)
+            )
     except IntegrityError:
         return False
-    return True
+    return result.rowcount == 1
+
+
+# ----- retention (bot/retention.py)
+
+
+def _idle_since(cutoff: datetime):  # noqa: ANN202 - a SQL condition on Session
+    """Finished, and nothing happened to it since `cutoff`: no change to the row, no interaction."""
+    recent = exists().where(Interaction.session_id == Session.id, Interaction.created_at >= cutoff)
+    return and_(Session.status.in_(FINAL_STATUSES), Session.updated_at < cutoff, ~recent)
+
+
+def _prunable(cutoff: datetime):  # noqa: ANN202 - a SQL condition on Session
+    return and_(_idle_since(cutoff), exists().where(Interaction.session_id == Session.id))
+
+
+async def prunable_session_ids(s: AsyncSession, cutoff: datetime, *, after: int = 0,
+                               limit: int = 500) -> Sequence[int]:
+    """Finished sessions idle since `cutoff` that still have interactions; ids above `after`, in order."""
+    rows = await s.scalars(select(Session.id).where(_prunable(cutoff), Session.id > after)
+                           .order_by(Session.id).limit(limit))
+    return rows.all()
+
+
+async def count_prunable(s: AsyncSession, cutoff: datetime) -> tuple[int, int]:
+    """How many sessions `prunable_session_ids` would give, and how many interactions they hold."""
+    ids = select(Session.id).where(_prunable(cutoff))
+    sessions = await s.scalar(select(func.count()).select_from(ids.subquery()))
+    interactions = await s.scalar(select(func.count(Interaction.id)).where(Interaction.session_id.in_(ids)))
+    return sessions or 0, interactions or 0
+
+
+async def mark_pruned(db: async_sessionmaker[AsyncSession], session_ids: Sequence[int],
+                      cutoff: datetime) -> list[int]:
+    """Mark those of `session_ids` still finished and idle since `cutoff` as pruned; the ids marked.
+
+    From then on `reopen_session` refuses them, so their interactions can be deleted safely.
+    `updated_at` keeps the time of the session's last activity."""
+    async with db() as s, s.begin():
+        marked = await s.scalars(
+            update(Session).where(Session.id.in_(session_ids), _idle_since(cutoff))
+            .values(pruned_at=utcnow(), updated_at=Session.updated_at, version=Session.version + 1)
+            .returning(Session.id).execution_options(synchronize_session=False)
+        )
+        return sorted(marked.all())
+
+
+async def delete_interactions_of(db: async_sessionmaker[AsyncSession], session_ids: Sequence[int], *,
+                                 batch_size: int = 1000) -> int:
+    """Delete every interaction of these (pruned) sessions, `batch_size` rows per transaction."""
+    batch = (select(Interaction.id).where(Interaction.session_id.in_(session_ids))
+             .order_by(Interaction.id).limit(batch_size))
+    return await delete_in_batches(db, delete(Interaction).where(Interaction.id.in_(batch)), batch_size)
+
+
+async def delete_in_batches(db: async_sessionmaker[AsyncSession], statement: Any, batch_size: int) -> int:
+    """Run a DELETE whose WHERE picks at most `batch_size` rows until it deletes fewer; how many it deleted.
+
+    Each batch is its own short transaction: a large backlog never holds the write lock for long."""
+    deleted = 0
+    while True:
+        async with db() as s, s.begin():
+            count = (await s.execute(statement.execution_options(synchronize_session=False))).rowcount
+        deleted += count
+        if count < batch_size:
+            return deleted

@@ -22,6 +22,7 @@ TOKEN_PATTERNS = {
     "an installation token (ghs_…)": re.compile(r"ghs_[A-Za-z0-9]{8,}"),
     "an Anthropic API key (sk-ant-…)": re.compile(r"sk-ant-[A-Za-z0-9_\-]{4,}"),
     "a private key block": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "a GitHub App JWT (eyJ….eyJ….…)": re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\."),
 }
 
 OPENED_LEVELS = {"": logging.INFO, "bot": logging.DEBUG, "webhooks": logging.DEBUG}

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.logs import ContextFilter, JSONFormatter, register_secret
+from bot.logs import ContextFilter, JSONFormatter, TextFormatter, register_secret
 from tests.harness import ISSUE_BODY, REPO
 from tests.ops.logscan import LogScanner
 from tests.webhook_helpers import WEBHOOK_SECRET
@@ -86,6 +89,51 @@ def test_installation_tokens_and_keys_are_redacted_wherever_they_appear(private_
     assert token not in line and "sk-ant-" not in line and "a-registered-webhook-secret-value" not in line
     assert "PRIVATE KEY" not in line and private_key_pem.splitlines()[1] not in line
     assert "GitHub said no" in line
+
+
+def spellings(secret: str) -> list[str]:
+    """How a secret can appear in a line: raw, JSON-escaped (ASCII-only or not), inside a repr."""
+    return [secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1]]
+
+
+def record_carrying(secret: str) -> logging.LogRecord:
+    """A record with `secret` in its message (raw, as JSON, as a repr), its exception and a context field."""
+    try:
+        raise RuntimeError(f"GitHub refused {secret}")
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("bot.test", logging.ERROR, __file__, 1, "sent %s, then the body %s, then %r",
+                               (secret, json.dumps({"token": secret}), secret), exc_info)
+    record.repository = f"octo/{secret}"
+    return record
+
+
+@pytest.mark.parametrize("shape", ['with a "quote', "with a back\\slash", 'with both \\"', "with ünïcödé"])
+@pytest.mark.parametrize("formatter", [JSONFormatter(), TextFormatter()], ids=["json", "text"])
+def test_a_secret_that_json_escapes_never_reaches_a_line(shape, formatter):
+    secret = f"{shape}-{uuid.uuid4().hex}"  # unique: registration is process-wide
+    register_secret(secret)
+    line = formatter.format(record_carrying(secret))
+    for spelling in spellings(secret):
+        assert spelling not in line
+    assert uuid.UUID(secret[-32:]).hex not in line, "no part of the secret is left"
+    assert line.count("[REDACTED]") >= 5 and "GitHub refused" in line
+    if isinstance(formatter, JSONFormatter):
+        fields = json.loads(line)
+        assert fields["repository"] == "octo/[REDACTED]" and "[REDACTED]" in fields["exception"]
+
+
+def test_github_app_jwts_are_redacted(private_key_pem):
+    now = int(time.time())
+    token = jwt.encode({"iat": now - 60, "exp": now + 540, "iss": "4242"}, private_key_pem, algorithm="RS256")
+    header, claims, signature = token.split(".")
+    assert header.startswith("eyJ") and claims.startswith("eyJ") and len(signature) > 300
+    record = logging.LogRecord("bot.test", logging.WARNING, __file__, 1, "GitHub answered 401 to Bearer %s", (token,),
+                               None)
+    line = JSONFormatter().format(record)
+    assert json.loads(line)["message"] == "GitHub answered 401 to Bearer [REDACTED]"
+    for segment in (header, claims, signature):
+        assert segment not in line
 
 
 def test_the_suite_wide_scanner_is_watching(request):
