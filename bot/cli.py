@@ -181,9 +181,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     prepare(settings)
     migrate(settings.database_url)
     if not settings.github_app_configured:
-        where = settings.public_url or f"http://{'localhost' if args.host == '0.0.0.0' else args.host}:{args.port}"
-        log.warning("the GitHub App is not registered yet (no APP_ID, PRIVATE_KEY, WEBHOOK_SECRET): "
-                    "setup mode, open %s/ to register it", where)
+        log.warning("the GitHub App is not registered yet (no APP_ID, PRIVATE_KEY, WEBHOOK_SECRET): setup mode; "
+                    "the link to register it, with its one-time token, follows in this log")
     if settings.anthropic_api_key is None:
         log.warning("ANTHROPIC_API_KEY is not set: sessions will fail at the first step that needs Claude")
     options = {"host": args.host, "port": args.port, "access_log": args.access_log, "log_config": None,

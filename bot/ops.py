@@ -192,6 +192,9 @@ async def retry_session(db: async_sessionmaker[AsyncSession], session_id: int) -
     session, _ = await load_session(db, session_id)
     if session.status == SessionStatus.completed.value:
         raise OpsError(f"session {session_id} is completed; there is nothing to retry")
+    if SessionStatus(session.status).is_final and session.pruned_at is not None:
+        raise OpsError(f"session {session_id} was pruned on {session.pruned_at:%Y-%m-%d} (its history is gone): "
+                       "start a new session on the issue")
     if SessionStatus(session.status).is_final and not await store.reopen_session(db, session):
         raise OpsError(f"session {session_id} cannot be reopened: {session.repository_full_name}"
                        f"#{session.issue_number} has another active session")

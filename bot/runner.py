@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import json
 import logging
 import uuid
+import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +31,7 @@ from bot.github.checkrun import complete_superseded, publish_check_run
 from bot.github.guard import LeaseLost, LeaseToken, check_lease, holding
 from bot.github.labels import set_state_label
 from bot.github.workspace import BranchMoved
-from bot.logs import log_context, redact
+from bot.logs import log_context, redact, redact_data
 from bot.orchestrator import Limits, Record, SessionComplete, Signal, Step, Waiting, next_step
 from bot.outages import Outage, gave_up_reason, outage_of, wait_for, waiting_reason
 from bot.sessions import store
@@ -602,9 +604,7 @@ def session_totals(session: Session, usage: Usage) -> dict[str, Any]:
 
 
 def compress_transcript(transcript: list[dict[str, Any]]) -> bytes | None:
+    """Redacted before it is encoded, so a secret JSON would escape is still found."""
     if not transcript:
         return None
-    import json
-    import zlib
-
-    return zlib.compress(redact(json.dumps(transcript, default=str)).encode(), 6)
+    return zlib.compress(json.dumps(redact_data(transcript), default=str).encode(), 6)

@@ -51,7 +51,7 @@ async def create_session(db: async_sessionmaker[AsyncSession], scope: Scope, iss
         trigger=trigger,
         triggered_by=triggered_by,
         trigger_key=trigger_key,
-        request=request,
+        request=redact_data(request) if request is not None else None,
         fix_iterations=0, input_tokens=0, output_tokens=0, cache_write_tokens=0, cache_read_tokens=0,
         cost_usd=0.0,
     )
@@ -93,7 +93,7 @@ async def trigger_seen(s: AsyncSession, scope: Scope, key: str) -> bool:
 
 
 async def update_request(db: async_sessionmaker[AsyncSession], session_id: int, request: dict[str, Any]) -> None:
-    await update_session(db, session_id, request=request)
+    await update_session(db, session_id, request=redact_data(request))
 
 
 async def for_pull_request(s: AsyncSession, scope: Scope, pr_number: int) -> Session | None:
