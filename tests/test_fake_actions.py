@@ -92,8 +92,8 @@ def run_step_line() -> int:
     return next(n for n, line in enumerate(lines, 1) if "run: python -m pytest -q" in line)
 
 
-def webhook_model(event: str, action: str):
-    camel = "".join(part.capitalize() for part in f"{event}_{action}".split("_"))
+def webhook_model(event: str, action: str | None):
+    camel = "".join(part.capitalize() for part in (f"{event}_{action}" if action else event).split("_"))
     return getattr(models, f"Webhook{camel}")
 
 
@@ -204,7 +204,8 @@ async def test_webhooks_arrive_in_order_with_the_new_head(fake, gh):
     sha = fake.push(REPO, BRANCH, {"stack.py": FIXED}, author="maria")
     await fake.deliver_webhooks()
 
-    assert [(e, p["action"]) for e, p in received] == [
+    assert [(e, p.get("action")) for e, p in received] == [
+        ("push", None),
         ("workflow_run", "requested"),
         ("check_run", "created"),
         ("workflow_run", "in_progress"),
@@ -213,9 +214,10 @@ async def test_webhooks_arrive_in_order_with_the_new_head(fake, gh):
         ("workflow_run", "completed"),
     ]
     for event, payload in received:
-        webhook_model(event, payload["action"]).model_validate(payload)
+        webhook_model(event, payload.get("action")).model_validate(payload)
         assert payload["installation"]["id"] == 42 and payload["sender"]["login"] == "maria"
-    requested, created, in_progress, completed, suite, finished = (p for _, p in received)
+    push, requested, created, in_progress, completed, suite, finished = (p for _, p in received)
+    assert push["after"] == sha
     assert requested["workflow_run"]["status"] == "queued" and in_progress["workflow_run"]["status"] == "in_progress"
     assert created["check_run"]["status"] == "queued" and created["check_run"]["head_sha"] == sha
     assert completed["check_run"]["app"]["id"] == ACTIONS_APP_ID and completed["check_run"]["conclusion"] == "success"
@@ -235,7 +237,7 @@ async def test_a_held_run_stays_in_progress_until_finish_actions(fake, gh):
     received: list[tuple[str, str]] = []
 
     async def sink(event: str, payload: dict) -> None:
-        received.append((event, payload["action"]))
+        received.append((event, payload.get("action")))
 
     fake.webhook_sink = sink
     sha = await commit(gh, fake, {"stack.py": BROKEN})
@@ -256,13 +258,18 @@ async def test_a_held_run_stays_in_progress_until_finish_actions(fake, gh):
         "queued",
         "queued",
     ]
-    assert received == [("workflow_run", "requested"), ("check_run", "created"), ("workflow_run", "in_progress")]
+    assert received == [
+        ("push", None),
+        ("workflow_run", "requested"),
+        ("check_run", "created"),
+        ("workflow_run", "in_progress"),
+    ]
 
     assert await fake.finish_actions() == [held]
     assert (held.status, held.conclusion, held.exit_code) == ("completed", "failure", 1)
     done = (await gh.rest.checks.async_get("octo", "stack", check.id)).parsed_data
     assert (done.status, done.conclusion) == ("completed", "failure")
-    assert received[3:] == [("check_run", "completed"), ("check_suite", "completed"), ("workflow_run", "completed")]
+    assert received[4:] == [("check_run", "completed"), ("check_suite", "completed"), ("workflow_run", "completed")]
     assert await fake.finish_actions() == []
 
 

@@ -65,12 +65,14 @@ async def gh(app_gh: GitHub):
         yield inst
 
 
-def webhook_model(event: str, action: str):
-    """githubkit's model for one (event, action), e.g. WebhookPullRequestReviewSubmitted.
+def webhook_model(event: str, action: str | None):
+    """githubkit's model for one (event, action), e.g. WebhookPullRequestReviewSubmitted
+    (WebhookPush for ``push``, which has no action).
 
     Validating with the specific model is much faster than githubkit's ``parse_obj`` (which
     builds the union of every action's model on first use)."""
-    camel = "".join(part.capitalize() for part in f"{event}_{action}".split("_"))
+    name = f"{event}_{action}" if action else event
+    camel = "".join(part.capitalize() for part in name.split("_"))
     return getattr(models, f"Webhook{camel}")
 
 
@@ -642,7 +644,7 @@ async def test_state_changes_reach_the_sink_as_parseable_payloads(fake, gh):
     ]:
         assert expected in kinds, expected
     for event, payload in received:
-        webhook_model(event, payload["action"]).model_validate(payload)  # githubkit's models accept them
+        webhook_model(event, payload.get("action")).model_validate(payload)  # githubkit's models accept them
         assert payload["installation"]["id"] == 42 and payload["repository"]["full_name"] == REPO
     labeled = fake.events_of("issues", "labeled")[0]
     assert labeled["label"]["name"] == "implement-component" and labeled["sender"]["login"] == "maria"

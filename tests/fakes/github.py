@@ -22,15 +22,19 @@ executed over the same state (tests/fakes/graphql.py lists what is implemented);
 State: ``fake.repo("octo/widgets")`` has ``.branches``, ``.commits``, ``.issues``, ``.comments``
 (per issue number), ``.reactions``, ``.labels``, ``.pulls``, ``.reviews``, ``.review_comments``,
 ``.check_runs``, ``.workflow_runs``, ``.jobs`` and ``.git`` (the object store; shas are real
-git shas). ``fake.read_file`` / ``fake.tree_files`` read a ref's files, ``fake.calls`` /
-``fake.calls_to`` the recorded requests, ``fake.events`` / ``fake.events_of`` the webhooks.
+git shas). ``fake.read_file`` / ``fake.tree_files`` read a ref's files, ``fake.contains`` whether
+one commit or ref is in another's history, ``fake.calls`` / ``fake.calls_to`` the recorded
+requests, ``fake.events`` / ``fake.events_of`` the webhooks.
 
 Helpers that play the humans and CI change the state directly: ``add_repo``, ``push``,
 ``set_permission``, ``protect``, ``add_issue``, ``label_issue``, ``add_issue_comment``,
 ``add_pr_comment``, ``add_review``, ``resolve_review_thread``, ``add_check_run``,
 ``complete_check_run``, ``manifest_code``, ``inject_error``. Webhooks GitHub would send for a
 change (in an installed repository) are queued; ``webhook_sink`` receives them after each API
-request, or when a test calls ``await fake.deliver_webhooks()``.
+request, or when a test calls ``await fake.deliver_webhooks()``. Every branch or tag update
+(a human's ``push``, a REST ref update, GraphQL ``createCommitOnBranch``, a merge) sends GitHub's
+``push`` webhook, through the one path (``set_ref``) that also synchronizes pull requests and
+runs Actions. ``protect(..., strict=True)`` makes the base refuse pull requests that are behind.
 
 GitHub Actions (tests/fakes/actions.py): ``configure_actions(repo, command=...)`` makes every
 branch update run the command on the new head's checkout and publish a workflow run, a job with
@@ -128,6 +132,7 @@ APP_EVENTS = [
     "pull_request",
     "pull_request_review",
     "pull_request_review_comment",
+    "push",
     "workflow_run",
 ]
 WebhookSink = Callable[[str, dict[str, Any]], Awaitable[Any]]
@@ -334,7 +339,8 @@ class FakeGitHub:
     ) -> Repo:
         """A repository with an initial commit of ``files`` on ``default_branch``.
 
-        ``installation_id`` installs the app on the repository (None: not installed).
+        ``installation_id`` installs the app on the repository (None: not installed). The initial
+        commit predates the app's installation, so no ``push`` webhook is queued for it.
         """
         owner_login, name = full_name.split("/")
         owner = self.user(owner_login, type=owner_type)
@@ -345,15 +351,14 @@ class FakeGitHub:
             private,
             default_branch,
             self.clock.now(),
-            installation_id=installation_id,
             description=description,
         )
         self.repos[full_name.lower()] = repo
-        if installation_id is not None:
-            self.install(installation_id, owner, [repo])
         self.push(
             repo, default_branch, files or {"README.md": f"# {name}\n"}, message="Initial commit", author=owner.login
         )
+        if installation_id is not None:
+            self.install(installation_id, owner, [repo])
         return repo
 
     def add_repo_from_dir(self, full_name: str, path: str | Path, **options: Any) -> Repo:
@@ -428,9 +433,22 @@ class FakeGitHub:
         *,
         required_approving_reviews: int = 0,
         rulesets: bool = True,
+        strict: bool = False,
     ) -> None:
-        """Require checks (and approvals) before a pull request can merge into ``branch``."""
-        self._repo(repo).protections[branch] = Protection(tuple(required_checks), required_approving_reviews, rulesets)
+        """Require checks (and approvals) before a pull request can merge into ``branch``.
+
+        ``rulesets``: a repository ruleset (read through ``GET /repos/{o}/{r}/rules/branches/{b}``)
+        rather than classic branch protection (``.../branches/{b}/protection/...``, which needs
+        the ``administration`` permission). ``strict``: "Require branches to be up to date before
+        merging": a pull request whose head does not contain the base branch's head cannot merge
+        (GitHub ignores it when no check is required)."""
+        self._repo(repo).protections[branch] = Protection(
+            tuple(required_checks),
+            required_approving_reviews,
+            rulesets,
+            strict=strict,
+            ruleset_id=self.ids.next("ruleset"),
+        )
 
     def add_issue(
         self, repo: Repo | str, title: str, body: str | None = "", *, user: str = "alice", labels: list[str] = ()
@@ -716,6 +734,15 @@ class FakeGitHub:
     def calls_to(self, method: str, path: str) -> list[Call]:
         return [c for c in self.calls if c.method == method.upper() and c.path == path]
 
+    def contains(self, repo: Repo | str, ancestor: str, descendant: str) -> bool:
+        """Whether ``descendant`` (a ref or sha) has ``ancestor`` (a ref or sha) in its history, e.g.
+        whether a session branch has merged the base branch's current head."""
+        repo = self._repo(repo)
+        old, new = self.resolve(repo, ancestor), self.resolve(repo, descendant)
+        if old is None or new is None:
+            raise KeyError(ancestor if old is None else descendant)
+        return repo.git.is_ancestor(old, new)
+
     def events_of(self, event: str, action: str | None = None) -> list[dict[str, Any]]:
         return [p for e, p in self.events if e == event and (action is None or p.get("action") == action)]
 
@@ -728,14 +755,16 @@ class FakeGitHub:
     # State changes shared by the API handlers and the helpers (they emit the webhooks)
     # =====================================================================================
     def set_ref(self, repo: Repo, ref: str, sha: str | None, sender: User) -> None:
-        """Move (or delete, ``sha=None``) a ref; a branch update synchronizes its open pull requests
-        and runs the configured GitHub Actions workflows."""
+        """Move (or delete, ``sha=None``) a ref. Every path that changes a branch or tag comes
+        here, so each sends GitHub's ``push`` webhook; a branch update also synchronizes its open
+        pull requests and runs the configured GitHub Actions workflows."""
         before = repo.refs.get(ref)
         if sha is None:
             repo.refs.pop(ref, None)
         else:
             repo.refs[ref] = sha
             repo.pushed_at = self.clock.tick()
+        self._emit_push(repo, ref, before, sha, sender)
         if not ref.startswith("refs/heads/") or sha is None:
             return
         branch = ref[len("refs/heads/") :]
@@ -754,6 +783,48 @@ class FakeGitHub:
                     pull_request=shapes.pull_request(self, repo, pr),
                 )
         self._run_actions(repo, branch, before, sha, sender)
+
+    def _emit_push(self, repo: Repo, ref: str, before: str | None, after: str | None, pusher: User) -> None:
+        """GitHub's ``push`` webhook. Its ``commits`` are the commits the push brought: those after
+        ``before`` for an update, those on no other branch or tag for a new ref."""
+        if repo.installation_id is None or before == after or not ref.startswith(("refs/heads/", "refs/tags/")):
+            return
+        elsewhere = set().union(*(repo.git.ancestors(sha) for r, sha in repo.refs.items() if r != ref))
+        if after is None:
+            pushed = []
+        elif before is None:
+            pushed = [sha for sha in reversed(repo.git.topo_order(after)) if sha not in elsewhere]
+        else:
+            pushed = repo.git.commits_between(before, after)
+        self.emit(
+            repo,
+            "push",
+            None,
+            pusher,
+            repository=shapes.push_repository(repo),
+            **shapes.push_details(self, repo, ref, before, after, pushed, elsewhere, pusher),
+        )
+
+    def merge_into_branch(self, repo: Repo, branch: str, head_sha: str, message: str, author: User) -> str | None:
+        """Merge ``head_sha`` into ``branch`` as GitHub's merge endpoints do: a two-parent commit
+        (the branch's head first) authored by ``author``, committed and signed by GitHub, that
+        moves the branch as any ref update does. None when the file-level merge conflicts."""
+        base_sha = repo.branches[branch]
+        merged = self.merge_files(repo, base_sha, head_sha)
+        if merged is None:
+            return None
+        now = self.clock.tick()
+        commit = Commit(
+            repo.git.tree_from_files(merged),
+            (base_sha, head_sha),
+            Signature(author.login, author.email, now),
+            Signature("GitHub", "noreply@github.com", now),
+            message,
+            verified=True,
+        )
+        sha = repo.git.put_commit(commit)
+        self.set_ref(repo, f"refs/heads/{branch}", sha, author)
+        return sha
 
     def commit_on_branch(
         self, repo: Repo, branch: str, files: dict[str, bytes | None], message: str, author: User
@@ -918,13 +989,24 @@ class FakeGitHub:
         )
 
     def merged_files(self, repo: Repo, pr: PullRequest) -> dict[str, FileEntry] | None:
-        base_sha = repo.branches[pr.base_ref]
-        merge_base = repo.git.merge_base(base_sha, pr.head_sha)
+        return self.merge_files(repo, repo.branches[pr.base_ref], pr.head_sha)
+
+    def merge_files(self, repo: Repo, ours: str, theirs: str) -> dict[str, FileEntry] | None:
+        """The files of merging commit ``theirs`` into ``ours`` (None on a conflict)."""
+        merge_base = repo.git.merge_base(ours, theirs)
         flat = lambda sha: repo.git.flatten(repo.git.commits[sha].tree) if sha else {}  # noqa: E731
-        return three_way_merge(flat(merge_base), flat(base_sha), flat(pr.head_sha))
+        return three_way_merge(flat(merge_base), flat(ours), flat(theirs))
 
     def mergeable(self, repo: Repo, pr: PullRequest) -> bool:
         return pr.base_ref in repo.branches and self.merged_files(repo, pr) is not None
+
+    def behind_strict_base(self, repo: Repo, pr: PullRequest) -> bool:
+        """Whether a pull request's head lacks its base branch's head while the base requires
+        branches to be up to date before merging (GitHub's ``mergeable_state: behind``)."""
+        protection = repo.protections.get(pr.base_ref)
+        if protection is None or not protection.requires_up_to_date or pr.base_ref not in repo.branches:
+            return False
+        return not repo.git.is_ancestor(repo.branches[pr.base_ref], pr.head_sha)
 
     def create_check_run(
         self,
@@ -1179,8 +1261,18 @@ class FakeGitHub:
     # =====================================================================================
     # Webhooks
     # =====================================================================================
-    def emit(self, repo: Repo, event: str, action: str | None, sender: User, **objects: Any) -> None:
-        """Queue the webhook GitHub would send the app for a change in ``repo``."""
+    def emit(
+        self,
+        repo: Repo,
+        event: str,
+        action: str | None,
+        sender: User,
+        *,
+        repository: dict[str, Any] | None = None,
+        **objects: Any,
+    ) -> None:
+        """Queue the webhook GitHub would send the app for a change in ``repo`` (``repository``:
+        the payload's repository object when the event has its own shape of it, as ``push`` has)."""
         if repo.installation_id is None:
             return
         org = shapes.user(repo.owner) if repo.owner.type == "Organization" else None
@@ -1206,7 +1298,7 @@ class FakeGitHub:
         payload = build_payload(
             event,
             action,
-            repository=shapes.repository(repo),
+            repository=repository or shapes.repository(repo),
             sender=shapes.user(sender),
             installation_id=repo.installation_id,
             organization=org,

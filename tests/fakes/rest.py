@@ -33,6 +33,7 @@ from .state import PullRequest, Repo, parse_time
 HANDLERS: dict[str, Callable[[Ctx], Reply]] = {}
 CLOSING_KEYWORDS = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#(\d+)", re.I)
 PASSING = ("success", "neutral", "skipped")
+HEAD_SHA_MISMATCH = "expected head sha didn\u2019t match current head ref."  # GitHub's typographic apostrophe
 
 
 def operation(operation_id: str):
@@ -279,6 +280,36 @@ def get_permission(ctx: Ctx) -> Reply:
     if user is None:
         raise not_found()
     return Reply(200, shapes.collaborator_permission(ctx.repo, user))
+
+
+def require_administration_read(ctx: Ctx) -> None:
+    """Classic branch protection is repository administration: an app needs the ``administration``
+    permission (which the component bot does not ask for), a person admin rights."""
+    if ctx.via_app is not None:
+        if ctx.via_app.permissions.get("administration") not in ("read", "write"):
+            raise ApiError(403, "Resource not accessible by integration")
+    elif ctx.repo.role_of(ctx.actor.login) != "admin":
+        raise ApiError(403, "Must have admin rights to Repository.")
+
+
+@operation("repos/get-status-checks-protection")
+def get_status_checks_protection(ctx: Ctx) -> Reply:
+    require_administration_read(ctx)
+    branch = ctx.params["branch"]
+    protection = ctx.repo.protections.get(branch)
+    if protection is None or protection.rulesets:
+        raise ApiError(404, "Branch not protected")
+    if not protection.required_checks and not protection.strict:
+        raise ApiError(404, "Required status checks not enabled")
+    return Reply(200, shapes.status_check_policy(ctx.repo, branch, protection))
+
+
+@operation("repos/get-branch-rules")
+def get_branch_rules(ctx: Ctx) -> Reply:
+    """Rulesets are readable with the metadata permission every app has."""
+    protection = ctx.repo.protections.get(ctx.params["branch"])
+    rules = shapes.branch_rules(ctx.repo, protection) if protection is not None and protection.rulesets else []
+    return paginate(ctx, rules)
 
 
 # == Git data ====================================================================================
@@ -564,6 +595,28 @@ def compare(ctx: Ctx) -> Reply:
     return Reply(200, body, page.headers)
 
 
+@operation("repos/merge")
+def merge_branch(ctx: Ctx) -> Reply:
+    """``POST /merges``: always a merge commit (never a fast-forward); 204 when ``base`` already
+    contains ``head``. Branch protection on ``base`` is not enforced here."""
+    require_push(ctx)
+    repo, fake, body = ctx.repo, ctx.fake, ctx.body
+    base, head = body["base"], body["head"]
+    if base not in repo.branches:
+        raise ApiError(404, "Base does not exist")
+    head_sha = fake.resolve(repo, head)
+    if head_sha is None:
+        raise ApiError(404, "Head does not exist")
+    if repo.git.is_ancestor(head_sha, repo.branches[base]):
+        return Reply(204)
+    message = body.get("commit_message") or f"Merge {head} into {base}"
+    sha = fake.merge_into_branch(repo, base, head_sha, message, ctx.actor)
+    if sha is None:
+        raise ApiError(409, "Merge conflict")
+    out = shapes.commit(fake, repo, sha, fake.diff(repo, repo.commits[sha].parents[0], sha))
+    return Reply(201, out, {"location": out["url"]})
+
+
 # == Issues ======================================================================================
 @operation("issues/get")
 def get_issue_op(ctx: Ctx) -> Reply:
@@ -841,6 +894,8 @@ def merge_pull(ctx: Ctx) -> Reply:
         raise ApiError(409, "Head branch was modified. Review and try the merge again.")
     if pr.draft:
         raise ApiError(405, "Pull Request is still a draft")
+    if fake.behind_strict_base(repo, pr):
+        raise ApiError(405, "Head branch is out of date. Review and try the merge again.")
     problems = protection_violations(fake, repo, pr)
     if problems:
         protection = repo.protections[pr.base_ref]
@@ -903,6 +958,30 @@ def finish_merge(ctx: Ctx, pr: PullRequest, sha: str) -> None:
             issue = repo.issues.get(int(number))
             if issue is not None and int(number) not in repo.pulls and issue.state == "open":
                 fake.set_issue_state(repo, issue, "closed", "completed", ctx.actor)
+
+
+@operation("pulls/update-branch")
+def update_pull_branch(ctx: Ctx) -> Reply:
+    """GitHub's "Update branch" button: merges the base branch's head into the pull request's
+    branch. GitHub answers 202 and merges in the background; the fake merges before answering."""
+    require_push(ctx)
+    repo, fake = ctx.repo, ctx.fake
+    pr = get_pull(ctx)
+    expected = (ctx.body or {}).get("expected_head_sha")
+    if expected is not None and expected != pr.head_sha:
+        raise ApiError(422, HEAD_SHA_MISMATCH)
+    if pr.state != "open":
+        raise ApiError(422, "Pull request is not open.")
+    if pr.head_ref not in repo.branches:
+        raise ApiError(422, "head ref does not exist")
+    base_sha = repo.branches.get(pr.base_ref)
+    if base_sha is None or repo.git.is_ancestor(base_sha, pr.head_sha):
+        raise ApiError(422, "There are no new commits on the base branch.")
+    message = f"Merge branch '{pr.base_ref}' into {pr.head_ref}"
+    if fake.merge_into_branch(repo, pr.head_ref, base_sha, message, ctx.actor) is None:
+        raise ApiError(422, "merge conflict between base and head")
+    url = f"{shapes.WEB}/{repo.full_name}/pull/{pr.number}"
+    return Reply(202, {"message": "Updating pull request branch.", "url": url})
 
 
 @operation("pulls/list-requested-reviewers")

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .gitstore import Commit, FileChange, Signature, unified_patch
+from .gitstore import Commit, FileChange, Signature, diff_trees, unified_patch
 from .state import (
     App,
     CheckRun,
@@ -22,6 +22,7 @@ from .state import (
     IssueComment,
     Job,
     Label,
+    Protection,
     PullRequest,
     Reaction,
     Repo,
@@ -47,6 +48,8 @@ ROLE_PERMISSIONS = {  # role -> the legacy "permission" GitHub reports next to r
     "none": "none",
 }
 ROLE_ORDER = ("none", "read", "triage", "write", "maintain", "admin")
+ZERO_SHA = "0" * 40
+PUSH_COMMITS_LIMIT = 2048  # the most commits GitHub puts in one push payload
 
 
 def ts(value: datetime | None) -> str | None:
@@ -253,6 +256,145 @@ def collaborator_permission(r: Repo, u: User) -> dict[str, Any]:
         "role_name": role,
         "user": {**user(u), "permissions": permission_flags(role), "role_name": role},
     }
+
+
+def status_check_policy(r: Repo, branch: str, p: Protection) -> dict[str, Any]:
+    """Classic branch protection's required status checks (``checks[].app_id`` is None: the
+    fake does not tie a required check to the app that reports it)."""
+    url = f"{API}/repos/{r.full_name}/branches/{quote(branch, safe='')}/protection/required_status_checks"
+    return {
+        "url": url,
+        "strict": p.strict,
+        "contexts": list(p.required_checks),
+        "checks": [{"context": name, "app_id": None} for name in p.required_checks],
+        "contexts_url": f"{url}/contexts",
+    }
+
+
+def branch_rules(r: Repo, p: Protection) -> list[dict[str, Any]]:
+    """The active rules of a ruleset protection, as ``GET /repos/{owner}/{repo}/rules/branches/{b}``
+    lists them."""
+    rules = []
+    if p.required_checks or p.strict:
+        checks = {
+            "strict_required_status_checks_policy": p.strict,
+            "required_status_checks": [{"context": name} for name in p.required_checks],
+            "do_not_enforce_on_create": False,
+        }
+        rules.append(ruleset_rule(r, p.ruleset_id, "required_status_checks", checks))
+    if p.required_approving_reviews:
+        reviews = {
+            "required_approving_review_count": p.required_approving_reviews,
+            "dismiss_stale_reviews_on_push": False,
+            "require_code_owner_review": False,
+            "require_last_push_approval": False,
+            "required_review_thread_resolution": False,
+            "allowed_merge_methods": ["merge", "squash", "rebase"],
+        }
+        rules.append(ruleset_rule(r, p.ruleset_id, "pull_request", reviews))
+    return rules
+
+
+def ruleset_rule(r: Repo, ruleset_id: int, kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "ruleset_source_type": "Repository",
+        "ruleset_source": r.full_name,
+        "ruleset_id": ruleset_id,
+        "parameters": parameters,
+    }
+
+
+# -- push webhooks -------------------------------------------------------------------------
+def push_repository(r: Repo) -> dict[str, Any]:
+    """The repository as ``push`` webhooks carry it, an older shape than the REST one:
+    ``created_at`` and ``pushed_at`` are epoch seconds, ``url`` is the page on github.com, the
+    owner has a ``name`` and ``email`` and ``organization`` is the organization's login."""
+    out = repository(r)
+    owner_email = None if r.owner.type == "Organization" else r.owner.email
+    out.update(
+        {
+            "url": f"{WEB}/{r.full_name}",
+            "created_at": int(r.created_at.timestamp()),
+            "pushed_at": int((r.pushed_at or r.created_at).timestamp()),
+            "owner": {"name": r.owner.login, "email": owner_email, **user(r.owner)},
+            "stargazers": 0,
+            "master_branch": r.default_branch,
+            "custom_properties": {},
+        }
+    )
+    if r.owner.type == "Organization":
+        out["organization"] = r.owner.login
+    return out
+
+
+def push_details(
+    fake: FakeGitHub,
+    r: Repo,
+    ref: str,
+    before: str | None,
+    after: str | None,
+    pushed: list[str],
+    elsewhere: set[str],
+    pusher: User,
+) -> dict[str, Any]:
+    """The keys of a ``push`` payload other than repository, sender and installation.
+
+    ``pushed``: the commits the push brought, oldest first. ``elsewhere``: the commits another
+    branch or tag already had; GitHub marks those not ``distinct``."""
+    created, deleted = before is None, after is None
+    web = f"{WEB}/{r.full_name}"
+    if deleted:
+        compare = f"{web}/compare/{before[:12]}...{ZERO_SHA[:12]}"
+    elif created:
+        compare = f"{web}/compare/{quote(ref.split('/', 2)[2])}" if elsewhere else f"{web}/commit/{after}"
+    else:
+        compare = f"{web}/compare/{before[:12]}...{after[:12]}"
+    same_commit = (other for other, sha in r.refs.items() if other != ref and sha == after)
+    return {
+        "ref": ref,
+        "before": before or ZERO_SHA,
+        "after": after or ZERO_SHA,
+        "created": created,
+        "deleted": deleted,
+        "forced": not created and not deleted and not r.git.is_ancestor(before, after),
+        "base_ref": next((o for o in same_commit if o.startswith("refs/heads/")), None) if created else None,
+        "compare": compare,
+        "commits": [push_commit(fake, r, sha, sha not in elsewhere) for sha in pushed[:PUSH_COMMITS_LIMIT]],
+        "head_commit": None if deleted else push_commit(fake, r, after, after not in elsewhere),
+        "pusher": {"name": pusher.login, "email": pusher.email},
+    }
+
+
+def push_commit(fake: FakeGitHub, r: Repo, sha: str, distinct: bool) -> dict[str, Any]:
+    """A commit of a push payload, with the paths it added, removed and modified (against its
+    first parent)."""
+    c = r.git.commits[sha]
+    parent_files = r.git.flatten(r.git.commits[c.parents[0]].tree) if c.parents else {}
+    changes = diff_trees(parent_files, r.git.flatten(c.tree))
+    return {
+        "id": sha,
+        "tree_id": c.tree,
+        "distinct": distinct,
+        "message": c.message,
+        "timestamp": ts(c.committer.date),
+        "url": f"{WEB}/{r.full_name}/commit/{sha}",
+        "author": push_person(fake, c.author),
+        "committer": push_person(fake, c.committer),
+        "added": [ch.path for ch in changes if ch.status == "added"],
+        "removed": [ch.path for ch in changes if ch.status == "removed"],
+        "modified": [ch.path for ch in changes if ch.status == "modified"],
+    }
+
+
+def push_person(fake: FakeGitHub, s: Signature) -> dict[str, Any]:
+    """A push commit's author or committer; ``username`` when the email is a GitHub account's
+    (GitHub's own signature is the ``web-flow`` account's)."""
+    out = {"name": s.name, "email": s.email}
+    account = "web-flow" if s.email == "noreply@github.com" else getattr(fake.user_by_email(s.email), "login", None)
+    if account is not None:
+        out["username"] = account
+    return out
 
 
 # -- git data ------------------------------------------------------------------------------
@@ -615,7 +757,7 @@ def pull_request_details(fake: FakeGitHub, r: Repo, pr: PullRequest, base_sha: s
         "merged": pr.merged,
         "mergeable": mergeable,
         "rebaseable": mergeable,
-        "mergeable_state": "unknown" if mergeable is None else ("clean" if mergeable else "dirty"),
+        "mergeable_state": mergeable_state(fake, r, pr, mergeable),
         "merged_by": user(pr.merged_by),
         "comments": len(r.comments.get(pr.number, [])),
         "review_comments": len(r.review_comments.get(pr.number, [])),
@@ -625,6 +767,14 @@ def pull_request_details(fake: FakeGitHub, r: Repo, pr: PullRequest, base_sha: s
         "deletions": sum(s[2] for s in stats),
         "changed_files": len(changes),
     }
+
+
+def mergeable_state(fake: FakeGitHub, r: Repo, pr: PullRequest, mergeable: bool | None) -> str:
+    if mergeable is None:
+        return "unknown"
+    if not mergeable:
+        return "dirty"
+    return "behind" if fake.behind_strict_base(r, pr) else "clean"
 
 
 def review(r: Repo, rv: Review) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class Ids:
         "workflow_run": 10_000_000,
         "workflow": 11_000_000,
         "delivery": 12_000_000,
+        "ruleset": 13_000,
         "installation": 100,
     }
 
@@ -277,6 +278,13 @@ class Protection:
     required_checks: tuple[str, ...] = ()
     required_approving_reviews: int = 0
     rulesets: bool = True  # True: repository rules (the current way); False: classic branch protection
+    strict: bool = False  # "Require branches to be up to date before merging"
+    ruleset_id: int = 0
+
+    @property
+    def requires_up_to_date(self) -> bool:
+        """GitHub documents that the up-to-date policy has no effect without a required check."""
+        return self.strict and bool(self.required_checks)
 
 
 @dataclass

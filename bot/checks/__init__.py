@@ -1,1 +1,0 @@
-"""Check runs and job logs → a compact test report for the agent."""

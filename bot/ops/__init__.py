@@ -1,0 +1,1 @@
+"""Operator tools: queries and views for the CLI and the dashboard, and redelivery of failed webhooks."""

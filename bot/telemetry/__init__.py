@@ -1,0 +1,1 @@
+"""Telemetry: structured, redacted logs and Prometheus metrics."""
