@@ -15,17 +15,19 @@ import httpx
 from githubkit.exception import RequestError, RequestFailed
 from sqlalchemy.exc import DBAPIError
 
-from bot import __version__, ops, opsview
+from bot import __version__
+from bot.ops import queries as ops
+from bot.ops import views as opsview
 from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure_logging, redact, register_secret
-from bot.ops import ACTIVE, OpsError
-from bot.redeliver import MAX_WINDOW, DurationError, RedeliveryReport, parse_duration, redeliver_failed
-from bot.sessions.models import SessionStatus
+from bot.telemetry.logs import configure_logging, redact, register_secret
+from bot.ops.queries import ACTIVE, OpsError
+from bot.ops.redeliver import MAX_WINDOW, DurationError, RedeliveryReport, parse_duration, redeliver_failed
+from bot.store.models import SessionStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from bot.retention import PruneReport
+    from bot.store.retention import PruneReport
 
 log = logging.getLogger("bot")
 
@@ -160,7 +162,7 @@ def cmd_version(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from bot.db import migrate
+    from bot.store.db import migrate
 
     settings = load_settings()
     prepare(settings)
@@ -172,7 +174,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.db import migrate
+    from bot.store.db import migrate
     from webhooks.app import create_app
 
     settings = load_settings()
@@ -238,7 +240,7 @@ async def redeliver_when_up(server: Any, app: Any, window: timedelta, poll: floa
 
 
 def run_with_db(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[Any]]) -> Any:
-    from bot.db import create_engine, session_factory
+    from bot.store.db import create_engine, session_factory
 
     async def run() -> Any:
         engine = create_engine(settings.database_url)
@@ -349,7 +351,7 @@ def redelivery_json(report: RedeliveryReport, dry_run: bool) -> dict[str, Any]:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    from bot.retention import prune
+    from bot.store.retention import prune
 
     report = run_with_db(operator_settings(), lambda db: prune(db, args.older_than, dry_run=args.dry_run))
     emit(as_json(report.as_json()) if args.json else prune_text(report))

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bot.sessions.models import Base
+from bot.store.models import Base
 
 target_metadata = Base.metadata
 

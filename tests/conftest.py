@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
-from bot.db import migrate
-from bot.sessions.models import Base
+from bot.store.db import migrate
+from bot.store.models import Base
 
 from tests.webhook_helpers import WEBHOOK_SECRET
 

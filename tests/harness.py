@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.agent import Agent
 from bot.config import Settings
-from bot.sessions.models import Delivery, Interaction, Session
+from bot.store.models import Delivery, Interaction, Session
 from tests.fakes.github import FakeGitHub
 from tests.webhook_helpers import post_delivery
 

@@ -50,7 +50,7 @@ def test_prune_needs_a_window_of_at_least_a_day(capsys):
 def test_the_pruned_marker_migrates_up_and_down(tmp_path):
     from alembic import command
 
-    from bot.db import alembic_config, migrate
+    from bot.store.db import alembic_config, migrate
 
     url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
 

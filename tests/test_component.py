@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.component import Component, ComponentNotSpecified, parse_component, slugify
+from bot.core.component import Component, ComponentNotSpecified, parse_component, slugify
 
 FORM = """### Component
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
-from bot.logs import JSONFormatter, TextFormatter, register_secret
+from bot.telemetry.logs import JSONFormatter, TextFormatter, register_secret
 
 SETTING_NAMES = ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "GITHUB_API_URL",
                  "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DATABASE_URL", "BOT_MODEL", "BOT_TRIGGER_LABEL",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.orchestrator import (
+from bot.core.orchestrator import (
     InvalidInteraction,
     Limits,
     Record,

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.routing import Event, Router
-from bot.sessions.models import Delivery
+from bot.handlers.router import Event, Router
+from bot.store.models import Delivery
 from tests.fakes.agent import ScriptedAgent
 from tests.webhook_helpers import (
     WEBHOOK_PATH,
@@ -315,7 +315,7 @@ async def test_healthz_ok(client):
 
 
 async def test_healthz_503_when_database_unreachable(app, client):
-    from bot.db import create_engine
+    from bot.store.db import create_engine
 
     healthy_engine = app.state.context.engine
     app.state.context.engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
@@ -329,7 +329,7 @@ async def test_healthz_503_when_database_unreachable(app, client):
 
 
 async def test_a_delivery_that_cannot_be_recorded_is_503_so_github_marks_it_failed(app, client):
-    from bot.db import create_engine, session_factory
+    from bot.store.db import create_engine, session_factory
 
     healthy = app.state.context.db
     unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
@@ -344,7 +344,7 @@ async def test_a_delivery_that_cannot_be_recorded_is_503_so_github_marks_it_fail
 
 
 async def test_every_delivery_of_a_failed_batch_is_503_and_the_recorder_carries_on(app, client):
-    from bot.db import create_engine, session_factory
+    from bot.store.db import create_engine, session_factory
 
     healthy = app.state.context.db
     unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")

@@ -15,16 +15,16 @@ from fastapi.responses import JSONResponse
 from bot import __version__
 from bot.agent import Agent
 from bot.agent.factory import default_agent
-from bot.checks.reconcile import Reconciler
+from bot.engine.reconcile import Reconciler
 from bot.config import Settings
-from bot.context import Context
-from bot.db import ping
+from bot.engine.context import Context
+from bot.store.db import ping
 from bot.handlers import build_router
-from bot.intake import Intake
-from bot.retention import prune_every_day
-from bot.routing import Router
-from bot.runner import Runner
-from bot.sessions.recorder import DeliveryRecorder
+from bot.handlers.dispatch import Intake
+from bot.store.retention import prune_every_day
+from bot.handlers.router import Router
+from bot.engine.runner import Runner
+from bot.store.recorder import DeliveryRecorder
 from webhooks import auth, dashboard, intake, metrics, modes, pages, setup
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from bot.config import Settings
-from bot.sessions.models import SessionStatus
+from bot.store.models import SessionStatus
 from webhooks.auth import oauth_configured, require_viewer
 from webhooks.dashboard_data import PAGE_SIZE, list_sessions, session_detail
 from webhooks.pages import PageError, render

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ops import decode_transcript, last_steps
-from bot.sessions.models import Interaction, Session
+from bot.ops.queries import decode_transcript, last_steps
+from bot.store.models import Interaction, Session
 from webhooks.viewer import Viewer
 
 PAGE_SIZE = 50

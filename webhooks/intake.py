@@ -16,8 +16,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from fastapi.responses import JSONResponse
 from githubkit.webhooks import verify
 
-from bot.metrics import record_delivery as count_delivery
-from bot.sessions.deliveries import DeliveryHeader
+from bot.telemetry.metrics import record_delivery as count_delivery
+from bot.store.deliveries import DeliveryHeader
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.metrics import exposition, refresh_sessions
+from bot.telemetry.metrics import exposition, refresh_sessions
 
 router = APIRouter()
 

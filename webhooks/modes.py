@@ -20,8 +20,8 @@ from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from fastapi import FastAPI
 
 from bot.config import Settings
-from bot.context import Context
-from bot.logs import register_secret
+from bot.engine.context import Context
+from bot.telemetry.logs import register_secret
 from webhooks.setup_token import SetupToken
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import logging
 import secrets
 
 from bot.config import Settings
-from bot.logs import redact, register_secret
+from bot.telemetry.logs import redact, register_secret
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from bot.config import Settings  # noqa: E402
-from bot.logs import ContextFilter  # noqa: E402
+from bot.telemetry.logs import ContextFilter  # noqa: E402
 from tests.fakes.agent import ScriptedAgent  # noqa: E402
 from tests.fakes.github import API_HOST, FakeGitHub  # noqa: E402
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for  # noqa: E402
@@ -118,7 +118,7 @@ async def main() -> None:
 
     import tempfile
 
-    from bot.db import migrate
+    from bot.store.db import migrate
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()

@@ -32,13 +32,13 @@ import anthropic
 import httpx2
 from githubkit.exception import GitHubException
 
-from bot import metrics
+from bot.telemetry import metrics
 from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
 from bot.agent import prompts
-from bot.agent.pricing import DEFAULT_PRICING, Pricing, TokenCounts
+from bot.core.pricing import DEFAULT_PRICING, Pricing, TokenCounts
 from bot.agent.tools import Toolbox, ToolOutcome, tool_definitions
 from bot.github.workspace import Workspace
-from bot.logs import REDACTED, redact
+from bot.telemetry.logs import REDACTED, redact
 
 log = logging.getLogger(__name__)
 

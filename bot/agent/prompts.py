@@ -23,7 +23,7 @@ from bot.agent import AgentTask
 from bot.agent.untrusted import strip_invisible, untrusted_block
 from bot.core.inputs import SpecText
 from bot.github.workspace import FileNotInBranch, NotText, Workspace
-from bot.templating import render
+from bot.render.templating import render
 
 MAX_TREE_PATHS = 400
 MAX_INLINE_FILE_CHARS = 60_000

@@ -1,6 +1,6 @@
 """Configuration: the process's settings (env / `.env`) and each repository's `.github/component-bot.yml`."""
 
-from bot.config.repo import ConfigFileError, MergePolicy, RepoConfig, parse_repo_config
+from bot.core.repo_config import ConfigFileError, MergePolicy, RepoConfig, parse_repo_config
 from bot.config.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_MODEL,

@@ -11,12 +11,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.db import create_engine, session_factory
+from bot.store.db import create_engine, session_factory
 from bot.github.client import GitHubApps
 
 if TYPE_CHECKING:
     from bot.agent import Agent
-    from bot.runner import Runner
+    from bot.engine.runner import Runner
 
 
 @dataclass

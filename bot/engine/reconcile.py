@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.context import Context
-from bot.orchestrator import Signal
-from bot.runner import repo_config
-from bot.sessions import store
-from bot.sessions.models import Session, SessionStatus
+from bot.engine.context import Context
+from bot.core.orchestrator import Signal
+from bot.engine.runner import repo_config
+from bot.store import sessions as store
+from bot.store.models import Session, SessionStatus
 from bot.steps.run_tests import check_runs_on, counted_checks, missing_required, waiting_since
 
 log = logging.getLogger(__name__)

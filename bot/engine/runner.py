@@ -23,21 +23,21 @@ from typing import Any
 import httpx
 from githubkit.exception import GraphQLFailed, RequestFailed, RequestTimeout
 
-from bot import metrics
+from bot.telemetry import metrics
 from bot.agent import Usage
 from bot.config import RepoConfig
-from bot.context import Context
+from bot.engine.context import Context
 from bot.github.checkrun import complete_superseded, publish_check_run
 from bot.github.guard import LeaseLost, LeaseToken, check_lease, holding
 from bot.github.labels import set_state_label
 from bot.github.workspace import BranchMoved
-from bot.logs import log_context, redact, redact_data
-from bot.orchestrator import Limits, Record, SessionComplete, Signal, Step, Waiting, next_step
-from bot.outages import Outage, gave_up_reason, outage_of, wait_for, waiting_reason
-from bot.sessions import store
-from bot.sessions.models import Interaction, Session, SessionStatus, utcnow
+from bot.telemetry.logs import log_context, redact, redact_data
+from bot.core.orchestrator import Limits, Record, SessionComplete, Signal, Step, Waiting, next_step
+from bot.engine.outages import Outage, gave_up_reason, outage_of, wait_for, waiting_reason
+from bot.store import sessions as store
+from bot.store.models import Interaction, Session, SessionStatus, utcnow
 from bot.github.comments import Comments
-from bot.status import (
+from bot.render.status import (
     attention_marker,
     render_attention,
     render_status,

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 from githubkit import GitHub
 
-from bot.sessions.models import Interaction, Session, SessionStatus
-from bot.timeline import render_timeline
+from bot.store.models import Interaction, Session, SessionStatus
+from bot.render.timeline import render_timeline
 
 CHECK_NAME = "component-bot"
 CONCLUSIONS = {

@@ -17,7 +17,7 @@ from githubkit.typing import RetryOption
 
 from bot.config import Settings
 from bot.github.guard import refuse_writes_without_lease
-from bot.metrics import github_event_hooks
+from bot.telemetry.metrics import github_event_hooks
 
 log = logging.getLogger(__name__)
 

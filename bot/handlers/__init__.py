@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import commands, conversation, installations, triggers
-from bot.checks import events as check_events
-from bot.routing import Router
+from bot.handlers import commands, conversation, installations, triggers
+from bot.handlers import checks as check_events
+from bot.handlers.router import Router
 
 
 def build_router() -> Router:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.context import Context
-from bot.orchestrator import Signal
-from bot.routing import Event, Router
-from bot.sessions import store
-from bot.sessions.models import SessionStatus
-from bot.triggers import scope_of
+from bot.engine.context import Context
+from bot.core.orchestrator import Signal
+from bot.handlers.router import Event, Router
+from bot.store import sessions as store
+from bot.store.models import SessionStatus
+from bot.handlers.triggers import scope_of
 
 log = logging.getLogger(__name__)
 router = Router()

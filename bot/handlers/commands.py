@@ -9,16 +9,16 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.context import Context
-from bot.orchestrator import Signal
-from bot.permissions import can_write, sent_by_bot
-from bot.routing import Event, Router
-from bot.sessions import store
-from bot.sessions.models import Session, SessionStatus
-from bot.sessions.store import Scope
+from bot.engine.context import Context
+from bot.core.orchestrator import Signal
+from bot.handlers.permissions import can_write, sent_by_bot
+from bot.handlers.router import Event, Router
+from bot.store import sessions as store
+from bot.store.models import Session, SessionStatus
+from bot.store.sessions import Scope
 from bot.github.comments import Comments
-from bot.timeline import render_timeline
-from bot.triggers import acknowledge, scope_of
+from bot.render.timeline import render_timeline
+from bot.handlers.triggers import acknowledge, scope_of
 
 log = logging.getLogger(__name__)
 router = Router()

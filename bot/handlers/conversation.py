@@ -16,14 +16,14 @@ from typing import Any
 
 from githubkit import GitHub
 
-from bot.context import Context
-from bot.orchestrator import Signal
-from bot.permissions import can_write, sent_by_bot
-from bot.routing import Event, Router
-from bot.sessions import store
-from bot.sessions.models import Interaction, Session, SessionStatus
-from bot.sessions.store import Scope
-from bot.triggers import scope_of
+from bot.engine.context import Context
+from bot.core.orchestrator import Signal
+from bot.handlers.permissions import can_write, sent_by_bot
+from bot.handlers.router import Event, Router
+from bot.store import sessions as store
+from bot.store.models import Interaction, Session, SessionStatus
+from bot.store.sessions import Scope
+from bot.handlers.triggers import scope_of
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -63,7 +63,7 @@ async def pull_request_comment(event: Event, context: Context) -> None:
     if command is None and not mentions(body, slug):
         return
     if command in {"stop", "retry", "status"}:
-        return  # bot.commands handles these on issues and pull requests alike
+        return  # bot.handlers.commands handles these on issues and pull requests alike
     session = await _session_for_pull(context, scope, issue["number"])
     gh = context.github.installation(scope.installation_id)
     if session is None or SessionStatus(session.status).is_final or not await _writer(context, gh, scope, event):

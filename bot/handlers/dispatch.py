@@ -18,14 +18,14 @@ from typing import Any
 from githubkit.webhooks import WebhookNamespace
 from pydantic import TypeAdapter, ValidationError
 
-from bot.context import Context
-from bot.logs import log_context, redact
-from bot.metrics import record_delivery, record_error
-from bot.outages import outage_of, wait_for
-from bot.routing import Event, Router
-from bot.sessions.deliveries import DeliveryHeader, get_delivery, pending_delivery_ids
-from bot.sessions.models import DeliveryOutcome
-from bot.sessions.recorder import DeliveryRecorder
+from bot.engine.context import Context
+from bot.telemetry.logs import log_context, redact
+from bot.telemetry.metrics import record_delivery, record_error
+from bot.engine.outages import outage_of, wait_for
+from bot.handlers.router import Event, Router
+from bot.store.deliveries import DeliveryHeader, get_delivery, pending_delivery_ids
+from bot.store.models import DeliveryOutcome
+from bot.store.recorder import DeliveryRecorder
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.context import Context
-from bot.routing import Event, Router
+from bot.engine.context import Context
+from bot.handlers.router import Event, Router
 
 log = logging.getLogger(__name__)
 router = Router()

@@ -7,7 +7,7 @@ import logging
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from bot.routing import Event
+from bot.handlers.router import Event
 
 log = logging.getLogger(__name__)
 

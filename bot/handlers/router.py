@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.engine.context import Context
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ import re
 
 from githubkit import GitHub
 
-from bot.context import Context
-from bot.orchestrator import Signal
-from bot.permissions import can_write, sent_by_bot
-from bot.routing import Event, Router
-from bot.sessions import store
-from bot.sessions.models import SessionStatus
-from bot.sessions.store import Scope
+from bot.engine.context import Context
+from bot.core.orchestrator import Signal
+from bot.handlers.permissions import can_write, sent_by_bot
+from bot.handlers.router import Event, Router
+from bot.store import sessions as store
+from bot.store.models import SessionStatus
+from bot.store.sessions import Scope
 
 log = logging.getLogger(__name__)
 router = Router()

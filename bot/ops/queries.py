@@ -18,9 +18,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 
-from bot.orchestrator import Signal
-from bot.sessions import store
-from bot.sessions.models import FINAL_STATUSES, Delivery, DeliveryOutcome, Interaction, Session, SessionStatus, utcnow
+from bot.core.orchestrator import Signal
+from bot.store import sessions as store
+from bot.store.models import FINAL_STATUSES, Delivery, DeliveryOutcome, Interaction, Session, SessionStatus, utcnow
 
 MAX_TRANSCRIPT_BYTES = 8 * 1024 * 1024  # decompressed; a larger transcript is cut, never inflated whole
 WRITING_STEPS = ("GenerateImplementation", "FixTestFailures", "Revise")

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from githubkit import GitHub
 from githubkit.exception import RequestError, RequestFailed, RequestTimeout
 
-from bot.metrics import record_redelivery
+from bot.telemetry.metrics import record_redelivery
 
 log = logging.getLogger(__name__)
 

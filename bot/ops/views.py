@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.logs import redact
+from bot.telemetry.logs import redact
 
 INDENT = "    "
 

@@ -9,9 +9,9 @@ import logging
 import re
 from collections.abc import Sequence
 
-from bot.orchestrator import Step, steps
-from bot.sessions.models import Interaction, Session, SessionStatus
-from bot.templating import render
+from bot.core.orchestrator import Step, steps
+from bot.store.models import Interaction, Session, SessionStatus
+from bot.render.templating import render
 
 log = logging.getLogger(__name__)
 

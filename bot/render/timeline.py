@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.sessions.models import Interaction, Session
+from bot.store.models import Interaction, Session
 
 ICONS = {"succeeded": "✓", "failed": "✗", "started": "…", "received": "•"}
 

@@ -15,7 +15,7 @@ from bot.agent import Agent, Usage
 from bot.config import RepoConfig, Settings
 from bot.github.client import GitHubApps
 from bot.github.comments import Comments
-from bot.sessions.models import Interaction, Session
+from bot.store.models import Interaction, Session
 
 
 class StepFailure(Exception):

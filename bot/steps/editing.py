@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
 from bot.core.spec import spec_locks
 from bot.github.workspace import Workspace
-from bot.orchestrator import Step
+from bot.core.orchestrator import Step
 from bot.steps import StepContext, StepFailure
 from bot.core.inputs import TrustedInputs
 from bot.steps.initialize import read_trusted_inputs, request_of

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from githubkit.exception import RequestFailed
 
-from bot.config.repo import MergePolicy
+from bot.core.repo_config import MergePolicy
 from bot.core.spec import spec_statement
 from bot.github.specfiles import spec_files
 from bot.github.merging import approved_by_writer, merge
-from bot.orchestrator import Signal, Step
+from bot.core.orchestrator import Signal, Step
 from bot.steps import StepContext, StepOutcome
 from bot.steps.generate import pr_facts
-from bot.templating import render
+from bot.render.templating import render
 
 READY_FOR_REVIEW = """mutation($id: ID!) {
   markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { isDraft } }

@@ -3,7 +3,7 @@ implementation (the tests only where the design says they are wrong); one commit
 
 from __future__ import annotations
 
-from bot.orchestrator import Step
+from bot.core.orchestrator import Step
 from bot.steps import StepContext, StepOutcome
 from bot.steps.editing import agent_task, edit_and_commit, open_branch, session_diff
 

@@ -4,10 +4,10 @@ commit, and a draft pull request (`Closes #N`) is opened — or found, never ope
 from __future__ import annotations
 
 from bot.github.pulls import ensure_pull_request
-from bot.orchestrator import Step
+from bot.core.orchestrator import Step
 from bot.steps import StepContext, StepOutcome
 from bot.steps.editing import agent_task, edit_and_commit, open_branch
-from bot.templating import render
+from bot.render.templating import render
 
 
 async def run(ctx: StepContext) -> StepOutcome:

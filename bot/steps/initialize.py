@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from githubkit.exception import RequestFailed
 
-from bot.component import ComponentNotSpecified, parse_component
-from bot.config.repo import CONFIG_PATH, ConfigFileError, parse_repo_config
+from bot.core.component import ComponentNotSpecified, parse_component
+from bot.core.repo_config import CONFIG_PATH, ConfigFileError, parse_repo_config
 from bot.core.inputs import SpecText, TrustedInputs, kept
 from bot.core.spec import INSTRUCTION_FILES
 from bot.github.workspace import FileNotInBranch, NotText, PathRefused, Workspace, normalize_path

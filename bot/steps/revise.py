@@ -4,10 +4,10 @@ question, only answers. Each instruction gets a reply in its own thread."""
 
 from __future__ import annotations
 
-from bot.conversation import pending_instructions
+from bot.handlers.conversation import pending_instructions
 from bot.github.threads import unresolved_threads
-from bot.orchestrator import Step
-from bot.permissions import can_write
+from bot.core.orchestrator import Step
+from bot.handlers.permissions import can_write
 from bot.steps import StepContext, StepFailure, StepOutcome
 from bot.steps.editing import agent_task, edit_and_commit, open_branch, session_diff
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from githubkit import GitHub
 
-from bot.checks.report import CheckFailure, TestReport, describe_failure, listed_tests
+from bot.steps.test_report import CheckFailure, TestReport, describe_failure, listed_tests
 from bot.core.attribution import CheckOutcome, attribute
 from bot.core.spec import defined_test_names, is_component_test
-from bot.orchestrator import Signal, Step
-from bot.sessions.models import Interaction, Session
+from bot.core.orchestrator import Signal, Step
+from bot.store.models import Interaction, Session
 from bot.steps import StepContext, StepOutcome
 from bot.steps.editing import trusted_inputs
 

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.sessions.models import Delivery, DeliveryOutcome, utcnow
+from bot.store.models import Delivery, DeliveryOutcome, utcnow
 
 
 @dataclass(frozen=True)

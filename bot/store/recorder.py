@@ -19,11 +19,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.sessions.deliveries import DeliveryHeader, delivery_row, finish_deliveries, insert_deliveries, outcome_row
-from bot.sessions.models import DeliveryOutcome
+from bot.store.deliveries import DeliveryHeader, delivery_row, finish_deliveries, insert_deliveries, outcome_row
+from bot.store.models import DeliveryOutcome
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.engine.context import Context
 
 MAX_BATCH = 500
 MAX_QUEUED = 5000  # beyond this, callers wait for room: back-pressure instead of unbounded memory

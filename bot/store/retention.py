@@ -27,9 +27,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
-from bot.sessions import store
-from bot.sessions.models import Delivery, DeliveryOutcome, utcnow
+from bot.telemetry import metrics
+from bot.store import sessions as store
+from bot.store.models import Delivery, DeliveryOutcome, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.logs import redact_data
-from bot.sessions.models import FINAL_STATUSES, Interaction, Session, SessionStatus, utcnow
+from bot.telemetry.logs import redact_data
+from bot.store.models import FINAL_STATUSES, Interaction, Session, SessionStatus, utcnow
 
 REDACTED_FIELDS = ("input", "result", "error")  # what an interaction holds that came from outside
 

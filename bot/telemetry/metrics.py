@@ -26,7 +26,7 @@ from prometheus_client.exposition import choose_encoder
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.sessions.models import Session, SessionStatus
+from bot.store.models import Session, SessionStatus
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from bot.sessions.models import UTCDateTime
+from bot.store.models import UTCDateTime
 
 revision = "0001"
 down_revision = None

@@ -8,7 +8,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-from bot.sessions.models import UTCDateTime
+from bot.store.models import UTCDateTime
 
 revision = "0004"
 down_revision = "0003"

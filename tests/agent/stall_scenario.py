@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.agent import tools
 from bot.config import Settings
-from bot.db import migrate
+from bot.store.db import migrate
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.github import FakeGitHub
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agent.pricing import DEFAULT_PRICING, Price, Pricing, TokenCounts
+from bot.core.pricing import DEFAULT_PRICING, Price, Pricing, TokenCounts
 
 
 @pytest.mark.parametrize(("model", "price"), [

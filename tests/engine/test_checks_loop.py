@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.checks.reconcile import Reconciler
-from bot.sessions.models import utcnow
+from bot.engine.reconcile import Reconciler
+from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import (
     ISSUE_BODY,

@@ -6,9 +6,9 @@ import asyncio
 from datetime import timedelta
 
 from bot.agent import AgentResult, Usage
-from bot.sessions import store
-from bot.sessions.models import utcnow
-from bot.runner import Runner
+from bot.store import sessions as store
+from bot.store.models import utcnow
+from bot.engine.runner import Runner
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for
 

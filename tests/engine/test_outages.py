@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.agent.claude import ClaudeAgent
-from bot.sessions.models import utcnow
+from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for, status_comments

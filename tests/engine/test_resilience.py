@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.orchestrator import Step
-from bot.runner import default_steps
-from bot.sessions.models import utcnow
+from bot.core.orchestrator import Step
+from bot.engine.runner import default_steps
+from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import (
     ISSUE_BODY,

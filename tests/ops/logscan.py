@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.logs import ContextFilter, JSONFormatter
+from bot.telemetry.logs import ContextFilter, JSONFormatter
 
 TOKEN_PATTERNS = {
     "an installation token (ghs_…)": re.compile(r"ghs_[A-Za-z0-9]{8,}"),

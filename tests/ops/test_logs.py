@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.logs import ContextFilter, JSONFormatter, TextFormatter, register_secret
+from bot.telemetry.logs import ContextFilter, JSONFormatter, TextFormatter, register_secret
 from tests.harness import ISSUE_BODY, REPO
 from tests.ops.logscan import LogScanner
 from tests.webhook_helpers import WEBHOOK_SECRET
@@ -51,13 +51,13 @@ async def test_session_lines_carry_their_context(bot, fake, json_lines):
     await bot.settle()
     session = await bot.session()
 
-    intake = [line for line in json_lines.lines if line["logger"] == "bot.intake"]
+    intake = [line for line in json_lines.lines if line["logger"] == "bot.handlers.dispatch"]
     assert intake and all(line.get("delivery_id") for line in intake)
     labeled = next(d for d in await bot.deliveries() if (d.event, d.action) == ("issues", "labeled"))
     assert any(line.get("delivery_id") == labeled.delivery_id for line in json_lines.lines)
 
     steps = [line for line in json_lines.lines
-             if line["logger"] == "bot.runner" and line["message"].startswith(("running ", "Initialize", "Generate",
+             if line["logger"] == "bot.engine.runner" and line["message"].startswith(("running ", "Initialize", "Generate",
                                                                                 "RunTests"))]
     assert {line["step"] for line in steps} == {"Initialize", "GenerateImplementation", "RunTests"}
     for line in steps:
@@ -145,7 +145,7 @@ def test_the_suite_wide_scanner_is_watching(request):
 
 
 def test_the_scanner_finds_what_redaction_cannot_know():
-    # Fresh credentials, never given to bot.logs.register_secret by any test (redaction is process-wide).
+    # Fresh credentials, never given to bot.telemetry.logs.register_secret by any test (redaction is process-wide).
     unregistered = f"secret-{uuid.uuid4().hex}"
     private_key_pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()

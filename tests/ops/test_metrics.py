@@ -9,9 +9,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import metrics
+from bot.telemetry import metrics
 from bot.agent import Usage
-from bot.routing import Router
+from bot.handlers.router import Router
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.github import FakeGitHub
 from tests.harness import ISSUE_BODY, REPO

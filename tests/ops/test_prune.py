@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import commands, retention
+from bot.handlers import commands
+from bot.store import retention
 from bot.config import ConfigError, load_settings
-from bot.db import create_engine, session_factory
-from bot.sessions import store
-from bot.sessions.models import Delivery, Interaction, Session, utcnow
+from bot.store.db import create_engine, session_factory
+from bot.store import sessions as store
+from bot.store.models import Delivery, Interaction, Session, utcnow
 
 NOW = utcnow()
 OLD = NOW - timedelta(days=40)
@@ -175,7 +176,7 @@ async def test_serve_prunes_when_retention_days_is_set(settings, db, caplog):
 
     await add_delivery(db, "old-processed", "processed", OLD)
     await add_delivery(db, "recent-processed", "processed", RECENT)
-    caplog.set_level(logging.INFO, logger="bot.retention")
+    caplog.set_level(logging.INFO, logger="bot.store.retention")
     for retention_days, left in ((None, {"old-processed", "recent-processed"}), (30, {"recent-processed"})):
         app = create_app(settings.model_copy(update={"retention_days": retention_days}), agent=ScriptedAgent())
         async with app.router.lifespan_context(app):
@@ -184,12 +185,12 @@ async def test_serve_prunes_when_retention_days_is_set(settings, db, caplog):
                     break
                 await asyncio.sleep(0.05)
         assert await delivery_ids(db) == left
-    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.retention"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.store.retention"]
     assert line.startswith("retention (RETENTION_DAYS=30): removed 1 deliveries no longer pending")
 
 
 async def test_the_daily_task_outlives_a_failed_run(caplog):
-    from bot.db import session_factory as factory
+    from bot.store.db import session_factory as factory
 
     unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
     task = asyncio.create_task(retention.prune_every_day(factory(unreachable), 30, every=0.05))

@@ -13,10 +13,10 @@ import httpx
 import pytest
 import uvicorn
 
-from bot import redeliver as redeliver_module
+from bot.ops import redeliver as redeliver_module
 from bot.cli import redeliver_when_up, serve
 from bot.github.client import GitHubApps
-from bot.redeliver import DurationError, needing_redelivery, parse_duration, redeliver_failed
+from bot.ops.redeliver import DurationError, needing_redelivery, parse_duration, redeliver_failed
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.github import Delivery as FakeDelivery
 
@@ -110,7 +110,7 @@ async def test_a_refused_redelivery_is_reported_and_the_rest_carry_on(apps, fake
 
 
 def test_grouping_by_guid_keeps_the_latest_attempt():
-    from bot.redeliver import HookDelivery
+    from bot.ops.redeliver import HookDelivery
 
     at = datetime(2026, 1, 5, 12, tzinfo=UTC)
     attempts = [HookDelivery(3, "a", at + timedelta(seconds=3), 200, "issues"),

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from bot.ops import decode_transcript
-from bot.runner import compress_transcript
+from bot.ops.queries import decode_transcript
+from bot.engine.runner import compress_transcript
 from tests.harness import ISSUE_BODY, REPO, commits_on
 
 BRANCH = "component-bot/1-stack"
@@ -135,7 +135,7 @@ async def test_a_serving_runner_sweeps_by_itself(bot_settings, fake, acli):
 
 async def test_retrying_a_completed_session_is_refused(bot, fake, acli):
     session = await start_session(bot, fake)
-    from bot.sessions import store
+    from bot.store import sessions as store
 
     await store.update_session(bot.context.db, session.id, status="completed")
     result = await acli("sessions", "retry", str(session.id))

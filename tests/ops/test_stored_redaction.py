@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot import logs, runner
-from bot.db import create_engine, session_factory
-from bot.logs import REDACTED, redact_data, register_secret
-from bot.sessions import store
-from bot.sessions.models import Interaction
-from bot.sessions.store import Scope
+from bot.engine import runner
+from bot.telemetry import logs
+from bot.store.db import create_engine, session_factory
+from bot.telemetry.logs import REDACTED, redact_data, register_secret
+from bot.store import sessions as store
+from bot.store.models import Interaction
+from bot.store.sessions import Scope
 
 TOKEN = "ghs_" + "T0k3n" * 8
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiI0MjQyIn0." + "s1gnature-_" * 30

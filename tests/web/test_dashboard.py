@@ -9,8 +9,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.runner import compress_transcript
-from bot.sessions import store
+from bot.engine.runner import compress_transcript
+from bot.store import sessions as store
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
 from tests.web.fake_oauth import FakeOAuth

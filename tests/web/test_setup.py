@@ -17,8 +17,8 @@ from sqlalchemy import select
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.logs import TextFormatter, redact
-from bot.sessions.models import Delivery
+from bot.telemetry.logs import TextFormatter, redact
+from bot.store.models import Delivery
 from tests.fakes import github as fake_github
 from tests.fakes.agent import ScriptedAgent
 from tests.web.conftest import Forms, present_setup_token, registration_form, setup_token
