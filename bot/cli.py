@@ -221,12 +221,12 @@ async def redeliver_when_up(server: Any, app: Any, window: timedelta, poll: floa
         if server.should_exit:
             return None
         await asyncio.sleep(poll)
-    context = getattr(app.state, "context", None)
-    if context is None or context.github is None:
+    apps = getattr(app.state, "apps", None)
+    if apps is None:
         log.warning("not redelivering failed webhooks: the GitHub App is not registered yet")
         return None
     try:
-        report = await redeliver_failed(context.github.app, window)
+        report = await redeliver_failed(apps.app, window)
     except (RequestFailed, RequestError, httpx.HTTPError) as exc:
         log.warning("could not redeliver failed webhooks: %s", github_error(exc))
         return None

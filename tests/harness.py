@@ -82,8 +82,12 @@ class BotHarness:
         await self._lifespan.__aexit__(*exc_info)
 
     @property
-    def context(self):  # noqa: ANN201
-        return self.app.state.context
+    def db(self):  # noqa: ANN201 - bot.store.db.Database
+        return self.app.state.db
+
+    @property
+    def apps(self):  # noqa: ANN201 - bot.github.client.GitHubApps
+        return self.app.state.apps
 
     @property
     def runner(self):  # noqa: ANN201
@@ -110,7 +114,7 @@ class BotHarness:
         raise AssertionError("the bot did not settle")
 
     async def sessions(self) -> list[Session]:
-        async with self.context.db() as s:
+        async with self.db() as s:
             return list(await s.scalars(select(Session).order_by(Session.id)))
 
     async def session(self) -> Session:
@@ -118,12 +122,12 @@ class BotHarness:
         return session
 
     async def interactions(self, session_id: int) -> list[Interaction]:
-        async with self.context.db() as s:
+        async with self.db() as s:
             return list(await s.scalars(select(Interaction).where(Interaction.session_id == session_id)
                                         .order_by(Interaction.seq)))
 
     async def deliveries(self) -> list[Delivery]:
-        async with self.context.db() as s:
+        async with self.db() as s:
             return list(await s.scalars(select(Delivery).order_by(Delivery.id)))
 
 

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.handlers.router import Event, Router
+from bot.handlers.event import Event
+from bot.handlers.router import Router
 from bot.store.models import Delivery
 from tests.fakes.agent import ScriptedAgent
 from tests.webhook_helpers import (
@@ -23,12 +24,12 @@ from tests.webhook_helpers import (
 
 
 async def deliveries(app) -> list[Delivery]:
-    async with app.state.context.db() as db:
+    async with app.state.db() as db:
         return list(await db.scalars(select(Delivery).order_by(Delivery.id)))
 
 
 async def count_deliveries(app) -> int:
-    async with app.state.context.db() as db:
+    async with app.state.db() as db:
         return await db.scalar(select(func.count()).select_from(Delivery))
 
 
@@ -130,8 +131,9 @@ async def test_redelivery_is_a_no_op(client, app):
     handled: list[str] = []
     router = Router()
 
-    @router.on("issues.labeled")
-    async def record(event: Event, context) -> None:
+    @router.on("issues.labeled", repository=False)
+    async def record(ctx) -> None:
+        event = ctx.event
         handled.append(event.delivery_id)
 
     app.state.intake.router = router
@@ -151,8 +153,9 @@ async def test_twenty_concurrent_duplicates_record_one_row(client, app):
     counted: list[str] = []
     router = Router()
 
-    @router.on("issues.labeled")
-    async def count(event: Event, context) -> None:
+    @router.on("issues.labeled", repository=False)
+    async def count(ctx) -> None:
+        event = ctx.event
         counted.append(event.delivery_id)
 
     app.state.intake.router = router
@@ -176,7 +179,7 @@ async def test_concurrent_deliveries_are_recorded_together(client, app):
     def remember(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
         statements.append(" ".join(statement.split()).upper())
 
-    engine = app.state.context.engine.sync_engine
+    engine = app.state.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", remember)
     try:
         responses = await asyncio.gather(
@@ -241,8 +244,9 @@ async def test_payload_the_models_accept_has_no_model_error(client, app):
 async def test_failing_handler_is_recorded_not_raised(client, app):
     router = Router()
 
-    @router.on("issues")
-    async def explode(event: Event, context) -> None:
+    @router.on("issues", repository=False)
+    async def explode(ctx) -> None:
+        event = ctx.event
         raise RuntimeError("handler exploded")
 
     app.state.intake.router = router
@@ -259,8 +263,9 @@ async def test_handlers_run_after_the_response(client, app):
     release = asyncio.Event()
     router = Router()
 
-    @router.on("issues.labeled")
-    async def slow(event: Event, context) -> None:
+    @router.on("issues.labeled", repository=False)
+    async def slow(ctx) -> None:
+        event = ctx.event
         await release.wait()
 
     app.state.intake.router = router
@@ -279,8 +284,9 @@ async def test_pending_deliveries_are_processed_after_a_restart(settings):
     blocked = asyncio.Event()
     router = Router()
 
-    @router.on("issues.labeled")
-    async def never_finishes(event: Event, context) -> None:
+    @router.on("issues.labeled", repository=False)
+    async def never_finishes(ctx) -> None:
+        event = ctx.event
         await blocked.wait()
 
     first = create_app(settings, router=router, agent=ScriptedAgent())
@@ -296,8 +302,9 @@ async def test_pending_deliveries_are_processed_after_a_restart(settings):
     handled: list[str] = []
     recovering = Router()
 
-    @recovering.on("issues.labeled")
-    async def record(event: Event, context) -> None:
+    @recovering.on("issues.labeled", repository=False)
+    async def record(ctx) -> None:
+        event = ctx.event
         handled.append(event.delivery_id)
 
     second = create_app(settings, router=recovering, agent=ScriptedAgent())
@@ -317,13 +324,13 @@ async def test_healthz_ok(client):
 async def test_healthz_503_when_database_unreachable(app, client):
     from bot.store.db import create_engine
 
-    healthy_engine = app.state.context.engine
-    app.state.context.engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
+    healthy_engine = app.state.db.engine
+    app.state.db.engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
     try:
         response = await client.get("/healthz")
     finally:
-        await app.state.context.engine.dispose()
-        app.state.context.engine = healthy_engine
+        await app.state.db.engine.dispose()
+        app.state.db.engine = healthy_engine
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
 
@@ -331,13 +338,13 @@ async def test_healthz_503_when_database_unreachable(app, client):
 async def test_a_delivery_that_cannot_be_recorded_is_503_so_github_marks_it_failed(app, client):
     from bot.store.db import create_engine, session_factory
 
-    healthy = app.state.context.db
+    healthy = app.state.recorder.db
     unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
-    app.state.context.db = session_factory(unreachable)
+    app.state.recorder.db = session_factory(unreachable)
     try:
         response = await post_delivery(client, "issues", load_payload("issues.opened"))
     finally:
-        app.state.context.db = healthy
+        app.state.recorder.db = healthy
         await unreachable.dispose()
     assert response.status_code == 503
     assert "not recorded" in response.json()["error"]
@@ -346,15 +353,15 @@ async def test_a_delivery_that_cannot_be_recorded_is_503_so_github_marks_it_fail
 async def test_every_delivery_of_a_failed_batch_is_503_and_the_recorder_carries_on(app, client):
     from bot.store.db import create_engine, session_factory
 
-    healthy = app.state.context.db
+    healthy = app.state.recorder.db
     unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
-    app.state.context.db = session_factory(unreachable)
+    app.state.recorder.db = session_factory(unreachable)
     try:
         responses = await asyncio.gather(
             *(post_delivery(client, "issues", load_payload("issues.opened")) for _ in range(5))
         )
     finally:
-        app.state.context.db = healthy
+        app.state.recorder.db = healthy
         await unreachable.dispose()
     assert [r.status_code for r in responses] == [503] * 5
     assert await count_deliveries(app) == 0

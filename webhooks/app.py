@@ -14,17 +14,19 @@ from fastapi.responses import JSONResponse
 
 from bot import __version__
 from bot.agent import Agent
-from bot.agent.factory import default_agent
-from bot.engine.reconcile import Reconciler
+from bot.agent.factory import close_agent, default_agent
 from bot.config import Settings
-from bot.engine.context import Context
-from bot.store.db import ping
-from bot.handlers import build_router
-from bot.handlers.dispatch import Intake
-from bot.store.retention import prune_every_day
-from bot.handlers.router import Router
+from bot.engine.reconcile import Reconciler
 from bot.engine.runner import Runner
+from bot.github.client import GitHubApps
+from bot.handlers import build_router
+from bot.handlers.context import Deps
+from bot.handlers.dispatch import Intake
+from bot.handlers.router import Router
+from bot.steps.registry import STEPS
+from bot.store.db import Database, ping
 from bot.store.recorder import DeliveryRecorder
+from bot.store.retention import prune_every_day
 from webhooks import auth, dashboard, intake, metrics, modes, pages, setup
 
 log = logging.getLogger(__name__)
@@ -44,32 +46,35 @@ def create_app(settings: Settings, *, router: Router | None = None,
 
     @contextlib.asynccontextmanager
     async def engine(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-        async with (Context.open(settings, github_transport=github_transport,
-                                 agent=agent or default_agent(settings)) as context,
-                    DeliveryRecorder.running(context) as recorder):
-            context.runner = Runner(context, **(runner_options or {}))
-            app.state.context = context
-            app.state.runner = context.runner
-            app.state.recorder = recorder
-            app.state.intake = Intake(router or build_router(), context, recorder)
+        options = dict(runner_options or {})
+        steps = options.pop("steps", STEPS)
+        the_agent = agent or default_agent(settings)
+        async with Database.open(settings.database_url) as db, DeliveryRecorder.running(db) as recorder:
+            apps = GitHubApps(settings, transport=github_transport)
+            runner = Runner(db, apps, the_agent, settings, steps, **options)
+            app.state.db, app.state.apps, app.state.runner, app.state.recorder = db, apps, runner, recorder
+            app.state.intake = Intake(router or build_router(), Deps(settings, db, apps, runner), recorder)
             await app.state.intake.recover()
-            await context.runner.recover()
-            context.runner.start_sweeping()  # picks up signals other processes record (`component-bot sessions retry`)
-            reconciler = asyncio.create_task(Reconciler(context, settings.reconcile_interval).run_forever())
-            retention = (asyncio.create_task(prune_every_day(context.db, settings.retention_days), name="retention")
-                         if settings.retention_days else None)
+            await runner.recover()
+            runner.start_sweeping()  # picks up signals other processes record (`component-bot sessions retry`)
+            background = [asyncio.create_task(Reconciler(db, apps, runner, runner.now,
+                                                         settings.reconcile_interval).run_forever())]
+            if settings.retention_days:
+                background.append(asyncio.create_task(prune_every_day(db, settings.retention_days), name="retention"))
             log.info("component-bot %s ready", __version__)
-            yield
-            reconciler.cancel()
-            if retention is not None:
-                retention.cancel()
-                await asyncio.gather(retention, return_exceptions=True)
             try:
-                await asyncio.wait_for(app.state.intake.drain(), timeout=DRAIN_SECONDS)
-            except TimeoutError:
-                log.warning("stopping with deliveries still in progress; they resume at the next start")
-            await app.state.intake.close()
-            await context.runner.close()
+                yield
+            finally:
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
+                try:
+                    await asyncio.wait_for(app.state.intake.drain(), timeout=DRAIN_SECONDS)
+                except TimeoutError:
+                    log.warning("stopping with deliveries still in progress; they resume at the next start")
+                await app.state.intake.close()
+                await runner.close()
+                await close_agent(the_agent)
 
     app = FastAPI(title="component-bot", version=__version__, lifespan=modes.lifespan(settings, engine),
                   docs_url=None, redoc_url=None, openapi_url=None)
@@ -86,7 +91,7 @@ def create_app(settings: Settings, *, router: Router | None = None,
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         try:
-            await ping(app.state.context.engine)
+            await ping(app.state.db.engine)
         except Exception as exc:  # noqa: BLE001 - any database failure means "not healthy"
             log.warning("health check failed: database unreachable (%s)", type(exc).__name__)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

@@ -30,7 +30,7 @@ async def sessions_page(request: Request, status: str = "", repository: str = ""
         raise PageError(400, "Unknown status", f"Status is one of: {', '.join(STATUSES)}.", retry_url="/sessions",
                         retry_label="All sessions")
     page = max(1, min(page, 10_000))
-    async with request.app.state.context.db() as db:
+    async with request.app.state.db() as db:
         listing = await list_sessions(db, viewer, status=status or None, repository=repository or None, page=page)
     return render("sessions.html.j2", listing=listing, status=status, repository=repository, statuses=STATUSES,
                   page_size=PAGE_SIZE, **chrome(request, viewer))
@@ -39,7 +39,7 @@ async def sessions_page(request: Request, status: str = "", repository: str = ""
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
 async def session_page(request: Request, session_id: int, viewer: Viewer = Depends(require_viewer)) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    async with request.app.state.context.db() as db:
+    async with request.app.state.db() as db:
         detail = await session_detail(db, viewer, session_id, settings.html_url)
     if detail is None:  # absent, or of a repository the viewer cannot access: the same answer
         raise PageError(404, "No such session", f"There is no session {session_id} you can see.",

@@ -20,13 +20,13 @@ from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from fastapi import FastAPI
 
 from bot.config import Settings
-from bot.engine.context import Context
+from bot.store.db import Database
 from bot.telemetry.logs import register_secret
 from webhooks.setup_token import SetupToken
 
 log = logging.getLogger(__name__)
 
-# The engine's lifetime: starts everything on entry (sets app.state.context/runner/intake) and
+# The engine's lifetime: starts everything on entry (sets app.state.db/apps/runner/intake) and
 # drains and stops it on exit.
 Engine = Callable[[FastAPI, Settings], AsyncContextManager[None]]
 
@@ -49,7 +49,7 @@ class Modes:
             await self.activate(settings)
             return
         # Setup mode: the database only (no GitHub clients, no runner, no intake).
-        self.app.state.context = await self._setup_database.enter_async_context(Context.open(settings))
+        self.app.state.db = await self._setup_database.enter_async_context(Database.open(settings.database_url))
         self.setup_token = SetupToken.start(settings)
 
     async def activate(self, settings: Settings) -> None:

@@ -145,7 +145,7 @@ class StepTokens:
 
     @property
     def prompt(self) -> int:
-        return self.usage.total_input
+        return self.usage.prompt_tokens
 
     @property
     def cached_share(self) -> float:
@@ -167,7 +167,7 @@ class Scenario:
 
     @property
     def cached_share(self) -> float:
-        return self.total.cache_read_tokens / self.total.total_input
+        return self.total.cache_read_tokens / self.total.prompt_tokens
 
 
 class TickingClock(FakeClock):
@@ -236,7 +236,7 @@ def step_table(scenario: Scenario) -> str:
                     f"{u.cache_write_tokens:,} | {u.input_tokens:,} | {u.output_tokens:,} | "
                     f"{step.cached_share:.0%} | ${u.cost_usd:.4f} |")
     t = scenario.total
-    rows.append(f"| **session** | {sum(s.turns for s in scenario.steps)} | {t.total_input:,} | "
+    rows.append(f"| **session** | {sum(s.turns for s in scenario.steps)} | {t.prompt_tokens:,} | "
                 f"{t.cache_read_tokens:,} | {t.cache_write_tokens:,} | {t.input_tokens:,} | {t.output_tokens:,} | "
                 f"**{scenario.cached_share:.0%}** | ${t.cost_usd:.4f} |")
     return "\n".join(rows)
@@ -256,7 +256,7 @@ def scenario_table(scenarios: list[Scenario]) -> str:
     rows = ["| prefix TTL | CI time between steps | session input tokens | cached share | est. cost |",
             "|---|---:|---:|---:|---:|"]
     for s in scenarios:
-        rows.append(f"| {s.prefix_ttl} | {s.ci_seconds // 60} min | {s.total.total_input:,} | "
+        rows.append(f"| {s.prefix_ttl} | {s.ci_seconds // 60} min | {s.total.prompt_tokens:,} | "
                     f"{s.cached_share:.0%} | ${s.total.cost_usd:.4f} |")
     return "\n".join(rows)
 

@@ -6,31 +6,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.inputs import SpecText
+from bot.core.usage import Usage
 
 if TYPE_CHECKING:
     from bot.github.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: float = 0.0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens,
-            self.output_tokens + other.output_tokens,
-            self.cache_write_tokens + other.cache_write_tokens,
-            self.cache_read_tokens + other.cache_read_tokens,
-            round(self.cost_usd + other.cost_usd, 6),
-        )
-
-    @property
-    def total_input(self) -> int:
-        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anthropic
@@ -35,7 +35,7 @@ from githubkit.exception import GitHubException
 from bot.telemetry import metrics
 from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
 from bot.agent import prompts
-from bot.core.pricing import DEFAULT_PRICING, Pricing, TokenCounts
+from bot.core.pricing import DEFAULT_PRICING, Pricing
 from bot.agent.tools import Toolbox, ToolOutcome, tool_definitions
 from bot.github.workspace import Workspace
 from bot.telemetry.logs import REDACTED, redact
@@ -103,36 +103,6 @@ class ClaudeAgent:
 
     def prefix_marker(self) -> dict[str, Any]:
         return {**EPHEMERAL, "ttl": self.prefix_ttl} if self.prefix_ttl != "5m" else dict(EPHEMERAL)
-
-
-@dataclass
-class TurnUsage:
-    """What one response cost, in the API's terms."""
-
-    input: int = 0
-    output: int = 0
-    cache_write: int = 0
-    cache_write_1h: int = 0
-    cache_read: int = 0
-
-    @classmethod
-    def of(cls, usage: Any) -> TurnUsage:
-        breakdown = getattr(usage, "cache_creation", None)
-        return cls(
-            input=usage.input_tokens or 0,
-            output=usage.output_tokens or 0,
-            cache_write=usage.cache_creation_input_tokens or 0,
-            cache_write_1h=(getattr(breakdown, "ephemeral_1h_input_tokens", 0) or 0) if breakdown else 0,
-            cache_read=usage.cache_read_input_tokens or 0,
-        )
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self.input + self.cache_write + self.cache_read
-
-    def as_dict(self) -> dict[str, int]:
-        return {"input_tokens": self.input, "output_tokens": self.output,
-                "cache_write_tokens": self.cache_write, "cache_read_tokens": self.cache_read}
 
 
 @dataclass
@@ -211,7 +181,7 @@ class AgentRun:
         return self.last_prompt_tokens + 2 * self.last_output_tokens + added_tokens
 
     def usage_tokens(self) -> int:
-        return self.usage.total_input + self.usage.output_tokens
+        return self.usage.total
 
     async def request(self) -> Any:
         self.messages_at_last_request = len(self.messages) + 1  # the reply is counted as output
@@ -228,7 +198,7 @@ class AgentRun:
             reason, retryable = describe_api_error(exc, self.agent)
             self.stop(reason, retryable=retryable, outage=outage_of_api_error(exc) if retryable else None,
                       retry_after=retry_after_of(exc))
-        metrics.record_anthropic_call(self.agent.model, "ok", message.usage)
+        metrics.record_anthropic_call(self.agent.model, "ok", Usage.from_api(message.usage))
         return message
 
     def request_messages(self) -> list[dict[str, Any]]:
@@ -292,18 +262,16 @@ class AgentRun:
 
     def record_response(self, response: Any, content: list[dict[str, Any]]) -> None:
         self.turns += 1
-        turn = TurnUsage.of(response.usage)
-        cost = self.agent.pricing.cost(self.agent.model, TokenCounts(
-            input=turn.input, output=turn.output, cache_write_5m=turn.cache_write - turn.cache_write_1h,
-            cache_write_1h=turn.cache_write_1h, cache_read=turn.cache_read))
-        self.usage = self.usage + Usage(turn.input, turn.output, turn.cache_write, turn.cache_read, cost)
-        self.last_prompt_tokens, self.last_output_tokens = turn.prompt_tokens, turn.output
+        turn = Usage.from_api(response.usage)
+        cost = self.agent.pricing.cost(self.agent.model, turn)
+        self.usage = self.usage + replace(turn, cost_usd=cost, cache_write_1h_tokens=0)
+        self.last_prompt_tokens, self.last_output_tokens = turn.prompt_tokens, turn.output_tokens
         self.transcript.append({
             "type": "response", "turn": self.turns, "role": "assistant", "content": content,
-            "stop_reason": response.stop_reason, "usage": turn.as_dict(), "cost_usd": cost,
+            "stop_reason": response.stop_reason, "usage": turn.token_columns(), "cost_usd": cost,
         })
         log.info("agent turn %d: %s, %d in (%d cached) / %d out", self.turns, response.stop_reason,
-                 turn.prompt_tokens, turn.cache_read, turn.output)
+                 turn.prompt_tokens, turn.cache_read_tokens, turn.output_tokens)
 
     def finish(self, content: list[dict[str, Any]]) -> AgentResult:
         text = final_text(content) or self.last_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.agent import Agent, AgentResult, AgentStopped, AgentTask
+from bot.agent.claude import ClaudeAgent
 from bot.config import Settings
 
 
@@ -17,6 +18,11 @@ class UnconfiguredAgent:
 def default_agent(settings: Settings) -> Agent:
     if settings.anthropic_api_key is None:
         return UnconfiguredAgent()
-    from bot.agent.claude import ClaudeAgent
-
     return ClaudeAgent(settings)
+
+
+async def close_agent(agent: Agent) -> None:
+    """Close the agent's HTTP client at shutdown (a scripted agent has none)."""
+    aclose = getattr(agent, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -1,6 +1,5 @@
-"""Configuration: the process's settings (env / `.env`) and each repository's `.github/component-bot.yml`."""
+"""The process's settings (env / `.env`). Each repository's `.github/component-bot.yml` is bot.core.repo_config."""
 
-from bot.core.repo_config import ConfigFileError, MergePolicy, RepoConfig, parse_repo_config
 from bot.config.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_MODEL,
@@ -12,6 +11,6 @@ from bot.config.settings import (
 )
 
 __all__ = [
-    "DEFAULT_DATABASE_URL", "DEFAULT_MODEL", "ConfigError", "ConfigFileError", "MergePolicy", "RepoConfig",
-    "Settings", "async_database_url", "describe_validation_error", "load_settings", "parse_repo_config",
+    "DEFAULT_DATABASE_URL", "DEFAULT_MODEL", "ConfigError", "Settings", "async_database_url",
+    "describe_validation_error", "load_settings",
 ]

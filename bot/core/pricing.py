@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.core.usage import Usage
+
 CACHE_WRITE_5M_FACTOR = 1.25
 CACHE_WRITE_1H_FACTOR = 2.0
 CACHE_READ_FACTOR = 0.1
@@ -41,15 +43,6 @@ LEGACY_PRICES: Mapping[str, Price] = {
 DEFAULT_FAMILY = "sonnet"
 
 
-@dataclass(frozen=True)
-class TokenCounts:
-    input: int = 0
-    output: int = 0
-    cache_write_5m: int = 0
-    cache_write_1h: int = 0
-    cache_read: int = 0
-
-
 class Pricing:
     def __init__(self, families: Mapping[str, Price] = FAMILY_PRICES,
                  legacy: Mapping[str, Price] = LEGACY_PRICES) -> None:
@@ -66,14 +59,15 @@ class Pricing:
                 return price
         return self.families.get(DEFAULT_FAMILY, FAMILY_PRICES[DEFAULT_FAMILY])
 
-    def cost(self, model: str, tokens: TokenCounts) -> float:
+    def cost(self, model: str, usage: Usage) -> float:
         price = self.price_for(model)
+        write_5m = usage.cache_write_tokens - usage.cache_write_1h_tokens
         dollars = (
-            tokens.input * price.input
-            + tokens.output * price.output
-            + tokens.cache_write_5m * price.input * CACHE_WRITE_5M_FACTOR
-            + tokens.cache_write_1h * price.input * CACHE_WRITE_1H_FACTOR
-            + tokens.cache_read * price.input * CACHE_READ_FACTOR
+            usage.input_tokens * price.input
+            + usage.output_tokens * price.output
+            + write_5m * price.input * CACHE_WRITE_5M_FACTOR
+            + usage.cache_write_1h_tokens * price.input * CACHE_WRITE_1H_FACTOR
+            + usage.cache_read_tokens * price.input * CACHE_READ_FACTOR
         )
         return round(dollars / PER_MILLION, 6)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from githubkit.exception import (
@@ -20,6 +21,8 @@ from githubkit.exception import (
     RequestTimeout,
     SecondaryRateLimitExceeded,
 )
+
+from bot.core.record import SessionRecord
 
 FIRST_BACKOFF = 30.0
 MAX_BACKOFF = 15 * 60.0
@@ -71,3 +74,20 @@ def gave_up_reason(outage: Outage, since: datetime, max_wait: timedelta) -> str:
     hours = max_wait.total_seconds() / 3600
     return (f"{outage.service} has been unavailable since {since:%Y-%m-%d %H:%M} UTC ({outage.what}), longer than "
             f"the {hours:g} h I wait (`outage_max_wait`). Comment `/retry` once it is back.")
+
+
+def outage_wait(record: SessionRecord, result: dict[str, Any], now: datetime) -> tuple[str, str, dict[str, Any]]:
+    """(kind, reason, result) of a failed attempt that met an outage: wait it out, counted from the
+    first of the outages in a row, or, past `outage_max_wait`, hand the session to a person."""
+    outage = Outage(result.get("service", "GitHub"), result.get("what", "an outage"), result.get("retry_after"))
+    streak = record.outage_streak()
+    since = datetime.fromisoformat(streak[0].result["since"]) if streak else now
+    max_wait = timedelta(seconds=record.config.outage_max_wait)
+    if now - since >= max_wait:
+        return "needs_human", gave_up_reason(outage, since, max_wait), result
+    until = now + timedelta(seconds=wait_for(outage, len(streak) + 1))
+    return "outage", waiting_reason(outage, until), {**result, "since": since.isoformat(), "until": until.isoformat()}
+
+
+def outage_result(outage: Outage) -> dict[str, Any]:
+    return {"service": outage.service, "what": outage.what, "retry_after": outage.retry_after}

@@ -46,6 +46,7 @@ class GitHubApps:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         settings.require_github_app()
         self._settings = settings
+        self.app_id = settings.app_id
         self._transport = transport
         self.app = GitHub(
             AppAuthStrategy(str(settings.app_id), settings.private_key.get_secret_value()),

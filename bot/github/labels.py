@@ -31,8 +31,12 @@ async def ensure_label(gh: GitHub, owner: str, repo: str, name: str) -> None:
 
 
 async def set_state_label(gh: GitHub, owner: str, repo: str, issue_number: int, name: str | None,
-                          current: list[str]) -> None:
-    """Make `name` the issue's only state label (None: remove them all). `current`: its labels now."""
+                          current: list[str] | None = None) -> None:
+    """Make `name` the issue's only state label (None: remove them all). `current`: its labels now
+    (read from the issue when not given)."""
+    if current is None:
+        issue = (await gh.rest.issues.async_get(owner, repo, issue_number)).json()
+        current = [label["name"] for label in issue.get("labels") or []]
     if name is not None and name not in current:
         await ensure_label(gh, owner, repo, name)
         await gh.rest.issues.async_add_labels(owner, repo, issue_number, data={"labels": [name]})

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from bot.handlers.permissions import can_write
+from bot.github.permissions import can_write
 
 
 @dataclass(frozen=True)

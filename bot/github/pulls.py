@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
+
+from bot.github.errors import unless_exists
 
 
 async def find_pull_request(gh: GitHub, owner: str, repo: str, branch: str) -> dict | None:
@@ -28,3 +32,28 @@ async def ensure_pull_request(gh: GitHub, owner: str, repo: str, *, branch: str,
                 return existing
         raise
     return created.json()
+
+
+READY_FOR_REVIEW = """mutation($id: ID!) {
+  markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { isDraft } }
+}"""
+
+
+async def mark_ready(gh: GitHub, node_id: str) -> None:
+    """Draft → ready for review (REST cannot; GraphQL can)."""
+    await gh.async_graphql(READY_FOR_REVIEW, {"id": node_id})
+
+
+async def request_reviewers(gh: GitHub, owner: str, repo: str, number: int, reviewers: list[str],
+                            teams: list[str]) -> None:
+    """Ask for reviews; a reviewer GitHub refuses (not a collaborator: 422) is not worth failing over."""
+    await unless_exists(gh.rest.pulls.async_request_reviewers(owner, repo, number,
+                                                              data={"reviewers": reviewers, "team_reviewers": teams}))
+
+
+async def review_comments(gh: GitHub, owner: str, repo: str, number: int, review_id: int) -> list[dict[str, Any]]:
+    """A review's line comments, in the shape Revise gives the agent."""
+    response = await gh.rest.pulls.async_list_comments_for_review(owner, repo, number, review_id, per_page=100)
+    return [{"comment_id": c["id"], "path": c.get("path"), "line": c.get("line") or c.get("original_line"),
+             "diff_hunk": c.get("diff_hunk") or "", "body": c.get("body") or "",
+             "author": (c.get("user") or {}).get("login")} for c in response.json()]

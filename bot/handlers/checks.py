@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.engine.context import Context
 from bot.core.orchestrator import Signal
-from bot.handlers.router import Event, Router
+from bot.handlers.context import EventContext
+from bot.handlers.event import Event
+from bot.handlers.router import Router
 from bot.store import sessions as store
 from bot.store.models import SessionStatus
-from bot.handlers.triggers import scope_of
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -27,23 +27,23 @@ def head_sha_of(event: Event) -> str | None:
     return None
 
 
-def from_ourselves(event: Event, context: Context) -> bool:
+def from_ourselves(event: Event, app_id: int | None) -> bool:
     """Our own `component-bot` check run must not wake us (it changes at every step)."""
     for key in ("check_run", "check_suite"):
         app = (event.payload.get(key) or {}).get("app") or {}
-        if app and app.get("id") == context.settings.app_id:
+        if app and app.get("id") == app_id:
             return True
     return False
 
 
 @router.on("check_run.completed", "check_suite.completed", "workflow_run.completed")
-async def checks_completed(event: Event, context: Context) -> None:
-    scope, sha = scope_of(event), head_sha_of(event)
-    if scope is None or not sha or from_ourselves(event, context):
+async def checks_completed(ctx: EventContext) -> None:
+    event, sha = ctx.event, head_sha_of(ctx.event)
+    if not sha or from_ourselves(event, ctx.settings.app_id):
         return
-    async with context.db() as s:
-        sessions = [x for x in await store.waiting_on_sha(s, scope, sha) if x.status in LISTENING]
+    async with ctx.db() as s:
+        sessions = [x for x in await store.waiting_on_sha(s, ctx.scope, sha) if x.status in LISTENING]
     for session in sessions:
         log.info("%s on %s wakes session %s", event.key, sha[:7], session.id)
-        await context.runner.signal(session.id, Signal.checks.value, {"event": event.key, "head_sha": sha,
-                                                                      "delivery": event.delivery_id})
+        await ctx.scheduler.signal(session.id, Signal.checks.value, {"event": event.key, "head_sha": sha,
+                                                                     "delivery": event.delivery_id})

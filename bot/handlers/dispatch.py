@@ -18,11 +18,12 @@ from typing import Any
 from githubkit.webhooks import WebhookNamespace
 from pydantic import TypeAdapter, ValidationError
 
-from bot.engine.context import Context
 from bot.telemetry.logs import log_context, redact
 from bot.telemetry.metrics import record_delivery, record_error
 from bot.engine.outages import outage_of, wait_for
-from bot.handlers.router import Event, Router
+from bot.handlers.context import Deps, EventContext
+from bot.handlers.event import Event
+from bot.handlers.router import Router
 from bot.store.deliveries import DeliveryHeader, get_delivery, pending_delivery_ids
 from bot.store.models import DeliveryOutcome
 from bot.store.recorder import DeliveryRecorder
@@ -33,9 +34,9 @@ MAX_CONCURRENT = 32
 
 
 class Intake:
-    def __init__(self, router: Router, context: Context, recorder: DeliveryRecorder) -> None:
+    def __init__(self, router: Router, deps: Deps, recorder: DeliveryRecorder) -> None:
         self.router = router
-        self.context = context
+        self.deps = deps
         self.recorder = recorder  # outcomes are written in its batches, not a transaction each
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)  # a burst queues here instead of piling on the database
@@ -87,7 +88,7 @@ class Intake:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     async def recover(self) -> int:
-        async with self.context.db() as db:
+        async with self.deps.db() as db:
             delivery_ids = await pending_delivery_ids(db)
         for delivery_id in delivery_ids:
             self.submit(delivery_id)
@@ -97,7 +98,7 @@ class Intake:
 
     async def process(self, delivery_id: str) -> None:
         """Process a recorded delivery that is still pending (after a restart, say)."""
-        async with self.context.db() as db:
+        async with self.deps.db() as db:
             delivery = await get_delivery(db, delivery_id)
         if delivery is None or delivery.outcome != DeliveryOutcome.pending.value or delivery.payload is None:
             return
@@ -127,7 +128,7 @@ class Intake:
         """Run the handlers; an outage postpones the delivery (outcome None) instead of failing it:
         GitHub never redelivers by itself, so a failed trigger would be lost."""
         try:
-            handled = await self.router.dispatch(event, self.context)
+            handled = await self.router.dispatch(EventContext.for_event(event, self.deps))
         except Exception as exc:  # noqa: BLE001 - a handler's failure is recorded, never raised to GitHub
             outage = outage_of(exc)
             if outage is not None:

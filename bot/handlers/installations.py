@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from bot.engine.context import Context
-from bot.handlers.router import Event, Router
+from bot.handlers.context import EventContext
+from bot.handlers.router import Router
 
 log = logging.getLogger(__name__)
 router = Router()
 
 
-@router.on("ping")
-async def ping(event: Event, context: Context) -> None:
-    log.info("GitHub pinged hook %s: %s", event.payload.get("hook_id"), event.payload.get("zen"))
+@router.on("ping", repository=False)
+async def ping(ctx: EventContext) -> None:
+    log.info("GitHub pinged hook %s: %s", ctx.event.payload.get("hook_id"), ctx.event.payload.get("zen"))
 
 
-@router.on("installation", "installation_repositories")
-async def installation_changed(event: Event, context: Context) -> None:
-    account = (event.payload.get("installation") or {}).get("account") or {}
-    log.info("installation %s on %s: %s", event.installation_id, account.get("login"), event.key)
+@router.on("installation", "installation_repositories", repository=False)
+async def installation_changed(ctx: EventContext) -> None:
+    account = (ctx.event.payload.get("installation") or {}).get("account") or {}
+    log.info("installation %s on %s: %s", ctx.event.installation_id, account.get("login"), ctx.event.key)

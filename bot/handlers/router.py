@@ -10,62 +10,34 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from bot.engine.context import Context
+from bot.handlers.context import EventContext
+from bot.handlers.event import Event
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One verified delivery: the raw payload, and githubkit's typed model when it validated."""
-
-    name: str
-    delivery_id: str
-    payload: dict[str, Any]
-    model: Any = None
-
-    @property
-    def action(self) -> str | None:
-        action = self.payload.get("action")
-        return action if isinstance(action, str) else None
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}.{self.action}" if self.action else self.name
-
-    @property
-    def installation_id(self) -> int | None:
-        return (self.payload.get("installation") or {}).get("id")
-
-    @property
-    def repository(self) -> dict[str, Any]:
-        return self.payload.get("repository") or {}
-
-    @property
-    def sender(self) -> dict[str, Any]:
-        return self.payload.get("sender") or {}
-
-
-Handler = Callable[["Event", "Context"], Awaitable[None]]
+Handler = Callable[[EventContext], Awaitable[None]]
 
 
 class Router:
     def __init__(self, *others: Router) -> None:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._unscoped: set[Handler] = set()
         for other in others:
             for key, handlers in other._handlers.items():
                 self._handlers[key].extend(handlers)
+            self._unscoped |= other._unscoped
 
-    def on(self, *keys: str) -> Callable[[Handler], Handler]:
-        """Register a handler for `event` (all actions) or `event.action` keys."""
+    def on(self, *keys: str, repository: bool = True) -> Callable[[Handler], Handler]:
+        """Register a handler for `event` (all actions) or `event.action` keys. By default it only
+        runs for events about a repository of an installation (`ctx.repository` is set)."""
 
         def register(handler: Handler) -> Handler:
             for key in keys:
                 self._handlers[key].append(handler)
+            if not repository:
+                self._unscoped.add(handler)
             return handler
 
         return register
@@ -80,10 +52,10 @@ class Router:
     def keys(self) -> frozenset[str]:
         return frozenset(self._handlers)
 
-    async def dispatch(self, event: Event, context: Context) -> int:
+    async def dispatch(self, ctx: EventContext) -> int:
         """Run every handler for the event in registration order; returns how many ran."""
-        handlers = self.handlers_for(event)
+        handlers = [h for h in self.handlers_for(ctx.event) if ctx.repository is not None or h in self._unscoped]
         for handler in handlers:
-            log.debug("dispatching %s to %s", event.key, handler.__qualname__)
-            await handler(event, context)
+            log.debug("dispatching %s to %s", ctx.event.key, handler.__qualname__)
+            await handler(ctx)
         return len(handlers)

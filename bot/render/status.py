@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-
 from bot.core.orchestrator import Step, steps
-from bot.store.models import Interaction, Session, SessionStatus
+from bot.core.record import Entry, SessionRecord, Status
+from bot.core.usage import Usage
 from bot.render.templating import render
+from bot.store.models import Session, SessionStatus
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +41,14 @@ def status_headline(session: Session, current: str | None) -> str:
     return HEADLINES[status] + (f": {current}" if current and status == SessionStatus.running else "")
 
 
-def status_comment_url(session: Session, html_base: str) -> str | None:
-    if session.status_comment_id is None:
+def status_comment_url(session: Session, html_base: str, comment_id: int | None = None) -> str | None:
+    comment_id = comment_id or session.status_comment_id
+    if comment_id is None:
         return None
-    return (f"{html_base}/{session.repository_full_name}/issues/{session.issue_number}"
-            f"#issuecomment-{session.status_comment_id}")
+    return f"{html_base}/{session.repository_full_name}/issues/{session.issue_number}#issuecomment-{comment_id}"
 
 
-def render_status(session: Session, interactions: Sequence[Interaction], *, max_fix_iterations: int,
+def render_status(session: Session, record: SessionRecord, *, max_fix_iterations: int,
                   html_base: str, current: str | None = None) -> str:
     status = SessionStatus(session.status)
     headline = status_headline(session, current)
@@ -56,14 +56,14 @@ def render_status(session: Session, interactions: Sequence[Interaction], *, max_
         "comments/status.md.j2",
         marker=status_marker(session.id),
         component=session.component_name,
-        steps=_rows(interactions, current),
+        steps=_rows(record, current),
         headline=headline,
         reason=session.status_reason if status != SessionStatus.running else None,
         pr_url=f"{html_base}/{session.repository_full_name}/pull/{session.pr_number}" if session.pr_number else None,
         branch=session.branch,
         fix_iterations=session.fix_iterations,
         max_fix_iterations=max_fix_iterations,
-        tokens=session.input_tokens + session.output_tokens + session.cache_read_tokens + session.cache_write_tokens,
+        tokens=Usage.of(session).total,
         cost=session.cost_usd,
         help=HELP.get(status),
         session_id=session.id,
@@ -71,27 +71,25 @@ def render_status(session: Session, interactions: Sequence[Interaction], *, max_
     )
 
 
-def _rows(interactions: Sequence[Interaction], current: str | None) -> list[dict[str, str]]:
-    names = [s.value for s in steps()]
-    if any(i.step == Step.Revise.value for i in interactions):
-        names.append(Step.Revise.value)
+def _rows(record: SessionRecord, current: str | None) -> list[dict[str, str]]:
+    shown = [*steps(), Step.Revise] if any(e.step == Step.Revise.value for e in record.entries) else list(steps())
     rows = []
-    for name in names:
-        finished = [i for i in interactions if i.step == name and i.status in {"succeeded", "failed"}]
+    for step in shown:
+        finished = record.finished(step)
         last = finished[-1] if finished else None
-        if name == current:
+        if step.value == current:
             icon, note = "…", "running"
         elif last is None:
             icon, note = " ", ""
-        elif last.status == "failed":
+        elif last.status == Status.failed:
             icon, note = "✗", (last.error or "failed").splitlines()[0][:140]
         else:
-            icon, note = "✓", _note(name, last, len([i for i in finished if i.status == "succeeded"]))
-        rows.append({"icon": icon, "name": name, "note": note.replace("|", "\\|")})
+            icon, note = "✓", _note(step.value, last, sum(1 for e in finished if e.status == Status.succeeded))
+        rows.append({"icon": icon, "name": step.value, "note": note.replace("|", "\\|")})
     return rows
 
 
-def _note(step: str, last: Interaction, times: int) -> str:
+def _note(step: str, last: Entry, times: int) -> str:
     result = last.result or {}
     if step == Step.RunTests.value:
         if result.get("state") == "failed":
@@ -105,12 +103,6 @@ def _note(step: str, last: Interaction, times: int) -> str:
     return result.get("note", "")
 
 
-def spec_problem_of(interactions: Sequence[Interaction]) -> dict[str, str] | None:
-    """The agent's report that the spec is wrong, when that is why the session stopped."""
-    last = next((i for i in reversed(interactions) if i.status in {"succeeded", "failed"}), None)
-    return (last.result or {}).get("spec_problem") if last is not None and last.status == "failed" else None
-
-
 def unmentioned(text: str) -> str:
     """The model's words in our comment must not ping anyone: `@name` loses its link."""
     return re.sub(r"@(?=[A-Za-z0-9])", "@\u200b", text)
@@ -120,23 +112,19 @@ def attention_marker(session_id: int, seq: int) -> str:
     return f"<!-- component-bot:attention session={session_id} at={seq} -->"
 
 
-def render_attention(session: Session, interactions: Sequence[Interaction], status: str, reason: str) -> str:
+def render_attention(session: Session, record: SessionRecord, status: str, reason: str) -> str:
     """The comment that tells people a session stopped or needs them: what fails, what was tried."""
-    tests = next((i.result or {} for i in reversed(interactions)
-                  if i.step == Step.RunTests.value and i.status == "succeeded"), {})
-    still_failing = (tests.get("failing_tests") or tests.get("failed_checks") or []) if tests.get("state") == "failed" \
-        else []
-    tried = [f"fix attempt {(i.result or {}).get('attempt', n)}: commit {i.commit_sha[:7]}"
-             + (f" (changed {', '.join((i.result or {}).get('files') or [])})" if (i.result or {}).get("files") else "")
-             for n, i in enumerate((i for i in interactions if i.step == Step.FixTestFailures.value
-                                    and i.status == "succeeded" and i.commit_sha), start=1)]
-    problem = spec_problem_of(interactions)
+    tests = record.tests()
+    still_failing = (tests.failing_tests or tests.failed_checks or []) if tests.state == "failed" else []
+    tried = [f"fix attempt {fix.attempt or n}: commit {sha[:7]}" + (f" (changed {', '.join(fix.files)})" if fix.files else "")
+             for n, (fix, sha) in enumerate(record.fixes(), start=1)]
+    problem = record.spec_problem()
     return render(
         "comments/attention.md.j2",
-        marker=attention_marker(session.id, interactions[-1].seq if interactions else 0),
+        marker=attention_marker(session.id, record.entries[-1].seq if record.entries else 0),
         status=status, reason=reason, still_failing=still_failing[:30],
         spec_problem={key: unmentioned(value) for key, value in problem.items()} if problem else None,
         test_path=session.test_path, design_path=session.design_path,
-        pre_existing=tests.get("pre_existing") or [], tried=tried,
+        pre_existing=tests.pre_existing or [], tried=tried,
         help=HELP.get(SessionStatus(status), ""),
     )

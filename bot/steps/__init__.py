@@ -1,6 +1,6 @@
-"""One module per step. Each step reads what it needs from GitHub, acts, and returns an outcome;
-the runner records it. Steps are idempotent: running one twice never makes a second commit,
-comment or pull request."""
+"""One module per step. Each step reads what it needs through the session's repository, acts,
+and returns an outcome; the runner records it. Steps are idempotent: running one twice never
+makes a second commit, comment or pull request."""
 
 from __future__ import annotations
 
@@ -9,27 +9,30 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from githubkit import GitHub
-
-from bot.agent import Agent, Usage
-from bot.config import RepoConfig, Settings
-from bot.github.client import GitHubApps
-from bot.github.comments import Comments
-from bot.store.models import Interaction, Session
+from bot.agent import Agent
+from bot.config import Settings
+from bot.core.orchestrator import Step
+from bot.core.record import SessionRecord
+from bot.core.repo_config import RepoConfig
+from bot.core.results import Result
+from bot.core.usage import Usage
+from bot.github.repository import Repository
+from bot.store.models import Session
 
 
 class StepFailure(Exception):
     """A step could not finish. `kind`: transient (retry later), needs_human (wait for a person),
-    fatal (the session fails). `reason` is shown to people: no secrets, no tracebacks."""
+    fatal (the session fails), outage (a service is down: pause). `reason` is shown to people:
+    no secrets, no tracebacks. `usage`: what the attempt cost before it failed."""
 
-    def __init__(self, kind: str, reason: str, **result: Any) -> None:
+    def __init__(self, kind: str, reason: str, *, usage: Usage = Usage(), **result: Any) -> None:
         super().__init__(reason)
-        self.kind, self.reason, self.result = kind, reason, result
+        self.kind, self.reason, self.usage, self.result = kind, reason, usage, result
 
 
 @dataclass
 class StepOutcome:
-    result: dict[str, Any]
+    result: Result
     commit_sha: str | None = None
     usage: Usage = Usage()
     transcript: list[dict[str, Any]] = field(default_factory=list)
@@ -39,38 +42,22 @@ class StepOutcome:
 @dataclass
 class StepContext:
     session: Session
-    interactions: list[Interaction]
+    record: SessionRecord
+    step: Step
     attempt: int
-    occurrence: int  # how many times this step has succeeded before, plus one
-    gh: GitHub
-    apps: GitHubApps
+    repository: Repository  # the session's repository, through its installation
     settings: Settings
     agent: Agent
-    config: RepoConfig
     save: Callable[..., Awaitable[None]]  # persist session columns at once (before effects that need them)
     now: Callable[[], dt.datetime]
 
     @property
-    def owner(self) -> str:
-        return self.session.owner
+    def config(self) -> RepoConfig:
+        return self.record.config
 
-    @property
-    def repo(self) -> str:
-        return self.session.repo
-
-    async def comments(self) -> Comments:
-        """Our marked comments in the session's repository (only the App's own count)."""
-        return Comments(self.gh, self.owner, self.repo, await self.apps.bot_login())
-
-    def step_trailer(self, step: str) -> str:
+    def step_trailer(self) -> str:
         """Marks the commit of one step occurrence, so a retried step finds the commit it already made."""
-        return f"Component-Bot-Step: session {self.session.id} {step} #{self.occurrence}"
-
-    def last_result(self, step: str) -> dict[str, Any]:
-        for interaction in reversed(self.interactions):
-            if interaction.step == step and interaction.status == "succeeded":
-                return interaction.result or {}
-        return {}
+        return f"Component-Bot-Step: session {self.session.id} {self.step.value} #{self.record.occurrence(self.step)}"
 
 
 class StepRunner(Protocol):

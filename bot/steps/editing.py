@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
-from bot.core.spec import spec_locks
-from bot.github.workspace import Workspace
-from bot.core.orchestrator import Step
-from bot.steps import StepContext, StepFailure
+from bot.agent import AgentResult, AgentStopped, AgentTask
 from bot.core.inputs import TrustedInputs
+from bot.core.orchestrator import Step
+from bot.core.results import InitializeResult
+from bot.core.spec import spec_locks
+from bot.core.usage import Usage
+from bot.github.workspace import Workspace
+from bot.steps import StepContext, StepFailure, StepOutcome
 from bot.steps.initialize import read_trusted_inputs, request_of
 
 MAX_DIFF_BYTES = 30_000
@@ -25,14 +27,23 @@ class Edit:
     files: list[str]
     result: AgentResult | None  # None: found already committed by an earlier attempt
 
+    @property
+    def usage(self) -> Usage:
+        return self.result.usage if self.result is not None else Usage()
+
+    def outcome(self, result: object, **session_updates: object) -> StepOutcome:
+        return StepOutcome(result, commit_sha=self.commit_sha, usage=self.usage,  # type: ignore[arg-type]
+                           transcript=self.result.transcript if self.result is not None else [],
+                           session_updates=dict(session_updates))
+
 
 async def open_branch(ctx: StepContext) -> Workspace:
     session = ctx.session
     locks = spec_locks(session.design_path, session.test_path, ctx.config.protected_paths)
-    return await Workspace(ctx.gh, ctx.owner, ctx.repo, session.branch, locks).open()
+    return await ctx.repository.workspace(session.branch, locks).open()
 
 
-async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra: object) -> AgentTask:
+async def agent_task(ctx: StepContext, kind: str, **extra: object) -> AgentTask:
     session = ctx.session
     issue = await request_of(ctx)
     inputs = await trusted_inputs(ctx)
@@ -51,8 +62,7 @@ async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra:
         rules=tuple(ctx.config.rules),
         max_turns=ctx.config.max_turns,
         token_budget=ctx.config.token_budget,
-        tokens_used_before=session.input_tokens + session.output_tokens + session.cache_read_tokens
-        + session.cache_write_tokens,
+        tokens_used_before=Usage.of(session).total,
         **extra,
     )
 
@@ -60,32 +70,25 @@ async def agent_task(ctx: StepContext, workspace: Workspace, kind: str, **extra:
 async def trusted_inputs(ctx: StepContext) -> TrustedInputs:
     """The spec and instructions Initialize read at the base; for a session recorded before it
     kept them, read at the base commit now (never from the branch the agent writes)."""
-    recorded = ctx.last_result(Step.Initialize.value).get("inputs")
+    recorded = InitializeResult.from_dict(ctx.record.last_result(Step.Initialize)).inputs
     if recorded:
         return TrustedInputs.from_dict(recorded)
     session = ctx.session
-    base = await Workspace(ctx.gh, ctx.owner, ctx.repo, session.branch).open(head_sha=session.base_sha)
+    base = await ctx.repository.workspace(session.branch).open(head_sha=session.base_sha)
     return await read_trusted_inputs(base, session.design_path, session.test_path)
 
 
-async def edit_and_commit(ctx: StepContext, step: Step, workspace: Workspace, task: AgentTask, title: str, *,
+async def edit_and_commit(ctx: StepContext, workspace: Workspace, task: AgentTask, title: str, *,
                           allow_no_change: bool = False) -> Edit:
     """Run the agent on the workspace and commit what it changed, as one commit — once."""
-    trailer = ctx.step_trailer(step.value)
+    trailer = ctx.step_trailer()
     if trailer in workspace.head_message:
         return Edit(workspace.head_sha, [], None)
     try:
         result = await ctx.agent.implement(task, workspace)
     except AgentStopped as exc:
         workspace.discard()
-        if exc.spec_problem is not None:
-            raise StepFailure("needs_human", exc.reason, usage=_usage_dict(exc.usage),
-                              spec_problem=exc.spec_problem) from None
-        if exc.outage is not None:
-            raise StepFailure("outage", exc.reason, usage=_usage_dict(exc.usage), service="Anthropic",
-                              what=exc.outage, retry_after=exc.retry_after) from None
-        raise StepFailure("transient" if exc.retryable else "needs_human", exc.reason,
-                          usage=_usage_dict(exc.usage)) from None
+        raise failure_of(exc) from None
     files = sorted(workspace.changes)
     if not files:
         if allow_no_change:
@@ -96,10 +99,15 @@ async def edit_and_commit(ctx: StepContext, step: Step, workspace: Workspace, ta
     return Edit(commit_sha, files, result)
 
 
-def _usage_dict(usage: Usage) -> dict[str, float]:
-    return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-            "cache_write_tokens": usage.cache_write_tokens, "cache_read_tokens": usage.cache_read_tokens,
-            "cost_usd": usage.cost_usd}
+def failure_of(exc: AgentStopped) -> StepFailure:
+    """What a stopped agent means for the step: a spec problem or a limit waits for a person, an
+    outage pauses, anything else retryable is retried."""
+    if exc.spec_problem is not None:
+        return StepFailure("needs_human", exc.reason, usage=exc.usage, spec_problem=exc.spec_problem)
+    if exc.outage is not None:
+        return StepFailure("outage", exc.reason, usage=exc.usage, service="Anthropic", what=exc.outage,
+                           retry_after=exc.retry_after)
+    return StepFailure("transient" if exc.retryable else "needs_human", exc.reason, usage=exc.usage)
 
 
 async def session_diff(ctx: StepContext) -> str:
@@ -107,12 +115,8 @@ async def session_diff(ctx: StepContext) -> str:
     session = ctx.session
     if not session.base_sha or not session.head_sha or session.base_sha == session.head_sha:
         return ""
-    response = await ctx.gh.rest.repos.async_compare_commits(ctx.owner, ctx.repo,
-                                                             f"{session.base_sha}...{session.head_sha}")
-    parts = []
-    for f in response.json().get("files") or []:
-        patch = f.get("patch") or "(binary or too large to show)"
-        parts.append(f"--- a/{f['filename']}\n+++ b/{f['filename']}\n{patch}")
+    parts = [f"--- a/{f['filename']}\n+++ b/{f['filename']}\n{f.get('patch') or '(binary or too large to show)'}"
+             for f in await ctx.repository.changed_files(session.base_sha, session.head_sha)]
     diff = "\n".join(parts)
     if len(diff.encode()) > MAX_DIFF_BYTES:
         diff = diff.encode()[:MAX_DIFF_BYTES].decode("utf-8", errors="ignore") + "\n… (diff cut)"

@@ -1,32 +1,27 @@
-"""Initialize: read the repository's config, resolve the component from the issue, check that its
-design and test files exist, and create (or reuse) the session's branch."""
+"""Initialize: read the repository's config, resolve the component from the request, check that
+its design and test files exist, record the trusted inputs at the base, and create (or reuse)
+the session's branch."""
 
 from __future__ import annotations
 
-from githubkit.exception import RequestFailed
-
 from bot.core.component import ComponentNotSpecified, parse_component
-from bot.core.repo_config import CONFIG_PATH, ConfigFileError, parse_repo_config
 from bot.core.inputs import SpecText, TrustedInputs, kept
+from bot.core.repo_config import CONFIG_PATH, ConfigFileError, parse_repo_config
+from bot.core.results import InitializeResult
 from bot.core.spec import INSTRUCTION_FILES
 from bot.github.workspace import FileNotInBranch, NotText, PathRefused, Workspace, normalize_path
 from bot.steps import StepContext, StepFailure, StepOutcome
 
 
 async def run(ctx: StepContext) -> StepOutcome:
-    repository = (await ctx.gh.rest.repos.async_get(ctx.owner, ctx.repo)).json()
-    default_branch = repository["default_branch"]
-    base = Workspace(ctx.gh, ctx.owner, ctx.repo, default_branch)
-    await base.open()
-
+    default_branch = await ctx.repository.default_branch()
+    base = await ctx.repository.workspace(default_branch).open()
     try:
         config = parse_repo_config(await base.read_if_exists(CONFIG_PATH))
     except ConfigFileError as exc:
         raise StepFailure("fatal", f"{exc}\n\nFix `{CONFIG_PATH}` on `{default_branch}`, then comment `/retry`.")
-
-    issue = await request_of(ctx)
     try:
-        component = parse_component(issue.get("body"))
+        component = parse_component((await request_of(ctx)).get("body"))
     except ComponentNotSpecified as exc:
         raise StepFailure("needs_human", str(exc))
     missing = [f"the {kind} file `{path}`" for kind, path in
@@ -37,22 +32,18 @@ async def run(ctx: StepContext) -> StepOutcome:
             f"I could not find {' or '.join(missing)} on `{default_branch}` (at {base.head_sha[:7]}). "
             "Push the file, or correct the path in the issue, then comment `/retry`.",
         )
-
     inputs = await read_trusted_inputs(base, component.design_path, component.test_path)
     await ctx.save(component_name=component.name, design_path=component.design_path, test_path=component.test_path,
                    base_sha=base.head_sha)
-    branch, head_sha = await _ensure_branch(ctx, config.branch_prefix, component.slug, base.head_sha)
+    branch = ctx.session.branch or f"{config.branch_prefix}{ctx.session.issue_number}-{component.slug}"
+    if ctx.session.branch is None:
+        await ctx.save(branch=branch)  # recorded before it is created, so a retry reuses it
+    head_sha = await ctx.repository.ensure_branch(branch, base.head_sha)
     return StepOutcome(
-        result={
-            "default_branch": default_branch,
-            "base_sha": base.head_sha,
-            "branch": branch,
-            "component": {"name": component.name, "design_path": component.design_path,
-                          "test_path": component.test_path},
-            "config": config.model_dump(mode="json"),
-            "inputs": inputs.as_dict(),
-            "note": f"branch {branch}",
-        },
+        InitializeResult(default_branch=default_branch, base_sha=base.head_sha, branch=branch,
+                         component={"name": component.name, "design_path": component.design_path,
+                                    "test_path": component.test_path},
+                         config=config.model_dump(mode="json"), inputs=inputs.as_dict(), note=f"branch {branch}"),
         session_updates={"branch": branch, "head_sha": head_sha},
     )
 
@@ -83,7 +74,7 @@ async def request_of(ctx: StepContext) -> dict:
     a session recorded before requests were."""
     if ctx.session.request is not None:
         return ctx.session.request
-    return (await ctx.gh.rest.issues.async_get(ctx.owner, ctx.repo, ctx.session.issue_number)).json()
+    return await ctx.repository.issue(ctx.session.issue_number)
 
 
 def _exists(workspace: Workspace, path: str) -> bool:
@@ -91,19 +82,3 @@ def _exists(workspace: Workspace, path: str) -> bool:
         return workspace.exists(normalize_path(path))
     except PathRefused:
         return False
-
-
-async def _ensure_branch(ctx: StepContext, prefix: str, slug: str, base_sha: str) -> tuple[str, str]:
-    """The session's branch: recorded on the session before it is created, so a retry reuses it."""
-    branch = ctx.session.branch or f"{prefix}{ctx.session.issue_number}-{slug}"
-    if ctx.session.branch is None:
-        await ctx.save(branch=branch)
-    try:
-        await ctx.gh.rest.git.async_create_ref(ctx.owner, ctx.repo, data={"ref": f"refs/heads/{branch}",
-                                                                          "sha": base_sha})
-        return branch, base_sha
-    except RequestFailed as exc:
-        if exc.response.status_code != 422:
-            raise
-    existing = await ctx.gh.rest.git.async_get_ref(ctx.owner, ctx.repo, f"heads/{branch}")
-    return branch, existing.json()["object"]["sha"]

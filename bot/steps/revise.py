@@ -4,10 +4,7 @@ question, only answers. Each instruction gets a reply in its own thread."""
 
 from __future__ import annotations
 
-from bot.handlers.conversation import pending_instructions
-from bot.github.threads import unresolved_threads
-from bot.core.orchestrator import Step
-from bot.handlers.permissions import can_write
+from bot.core.results import EditResult
 from bot.steps import StepContext, StepFailure, StepOutcome
 from bot.steps.editing import agent_task, edit_and_commit, open_branch, session_diff
 
@@ -15,25 +12,18 @@ MAX_THREAD_COMMENTS = 30
 
 
 async def run(ctx: StepContext) -> StepOutcome:
-    instructions = pending_instructions(ctx.interactions)
+    instructions = ctx.record.pending_instructions()
     if not instructions:
         raise StepFailure("fatal", "Revise ran with no instruction to act on")
     workspace = await open_branch(ctx)
     conversation = tuple(instructions) + tuple(await open_threads(ctx))
-    task = await agent_task(ctx, workspace, "revise", conversation=conversation, diff=await session_diff(ctx))
-    edit = await edit_and_commit(ctx, Step.Revise, workspace, task, revise_title(instructions),
-                                 allow_no_change=True)
+    task = await agent_task(ctx, "revise", conversation=conversation, diff=await session_diff(ctx))
+    edit = await edit_and_commit(ctx, workspace, task, revise_title(instructions), allow_no_change=True)
     reply = (edit.result.reply or edit.result.summary) if edit.result else "Done."
     await answer_each(ctx, instructions, reply, edit.commit_sha)
-    outcome = StepOutcome(
-        result={"commit_sha": edit.commit_sha, "files": edit.files, "answered": [i["seq"] for i in instructions],
-                "reply": reply[:2000]},
-        commit_sha=edit.commit_sha,
-        session_updates={"head_sha": edit.commit_sha} if edit.commit_sha else {},
-    )
-    if edit.result is not None:
-        outcome.usage, outcome.transcript = edit.result.usage, edit.result.transcript
-    return outcome
+    result = EditResult(commit_sha=edit.commit_sha, files=edit.files, answered=[i["seq"] for i in instructions],
+                        reply=reply[:2000])
+    return edit.outcome(result, head_sha=edit.commit_sha) if edit.commit_sha else edit.outcome(result)
 
 
 def revise_title(instructions: list[dict]) -> str:
@@ -48,18 +38,18 @@ async def open_threads(ctx: StepContext) -> list[dict]:
 
     async def may_steer(login: str) -> bool:
         if login not in verdicts:
-            verdicts[login] = await can_write(ctx.gh, ctx.owner, ctx.repo, login)
+            verdicts[login] = await ctx.repository.can_write(login)
         return verdicts[login]
 
-    threads = await unresolved_threads(ctx.gh, ctx.owner, ctx.repo, ctx.session.pr_number,
-                                       bot_slug=await ctx.apps.slug(), may_steer=may_steer)
+    slug = (await ctx.repository.bot_login()).removesuffix("[bot]")
+    threads = await ctx.repository.unresolved_threads(ctx.session.pr_number, bot_slug=slug, may_steer=may_steer)
     return threads[-MAX_THREAD_COMMENTS:]
 
 
 async def answer_each(ctx: StepContext, instructions: list[dict], reply: str, commit_sha: str | None) -> None:
     """One answer per instruction, where it was asked: the PR conversation, or each review thread."""
     done = f"\n\nChanged in {commit_sha}." if commit_sha else ""
-    comments = await ctx.comments()
+    comments = await ctx.repository.comments()
     for instruction in instructions:
         marker = f"<!-- component-bot:reply to={instruction['seq']} session={ctx.session.id} -->"
         if instruction.get("kind") == "review" and instruction.get("comments"):

@@ -6,19 +6,13 @@ Also which tests the jobs' logs list as run, to see that the component's own tes
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from githubkit import GitHub
-from githubkit.exception import RequestFailed
-
 from bot.cilogs import ListedTest, ParsedLog, failure_signature, parse_log, render, truncate_utf8
 from bot.core.attribution import CheckOutcome, FailingTest, Verdict
+from bot.github.repository import Repository
 
-log = logging.getLogger(__name__)
-
-MAX_ANNOTATIONS = 30
 ACTIONS_SLUG = "github-actions"
 
 
@@ -66,16 +60,18 @@ class TestReport:
                 for f in (*self.counted, *self.excused) if f.verdict]
 
 
-async def describe_failure(gh: GitHub, owner: str, repo: str, run: dict[str, Any], max_bytes: int) -> CheckFailure:
+async def describe_failure(repository: Repository, run: dict[str, Any], max_bytes: int) -> CheckFailure:
     output = run.get("output") or {}
     parts = [p for p in ((output.get("title") or "").strip(), (output.get("summary") or "").strip()) if p]
     if (output.get("text") or "").strip():
         parts.append(output["text"].strip())
-    annotations = await _annotations(gh, owner, repo, run) if output.get("annotations_count") else []
+    annotations = await repository.annotations(run["id"]) if output.get("annotations_count") else []
     if annotations:
-        parts.append("Annotations:\n" + "\n".join(annotations))
+        parts.append("Annotations:\n" + "\n".join(
+            f"- {a.get('path')}:{a.get('start_line')}: {a.get('annotation_level')}: "
+            f"{(a.get('title') or '').strip()} {(a.get('message') or '').strip()}".rstrip() for a in annotations))
     signature_source = "\n".join(parts)
-    parsed = await job_log(gh, owner, repo, run, max_bytes)
+    parsed = await job_log(repository, run, max_bytes)
     if parsed is not None:
         parts.append(render(parsed, max_bytes=max_bytes))
         signature_source = failure_signature(parsed)
@@ -92,35 +88,19 @@ async def describe_failure(gh: GitHub, owner: str, repo: str, run: dict[str, Any
     )
 
 
-async def listed_tests(gh: GitHub, owner: str, repo: str, run: dict[str, Any]) -> tuple[ListedTest, ...]:
+async def listed_tests(repository: Repository, run: dict[str, Any]) -> tuple[ListedTest, ...]:
     """The tests a (passing) Actions job's log lists as run; () when it lists none or is not Actions."""
-    parsed = await job_log(gh, owner, repo, run, max_bytes=1_000)
+    parsed = await job_log(repository, run, max_bytes=1_000)
     return parsed.listed_tests if parsed else ()
 
 
-async def job_log(gh: GitHub, owner: str, repo: str, run: dict[str, Any], max_bytes: int) -> ParsedLog | None:
-    """The parsed log of an Actions job (an Actions check run's id is its job's id), or None."""
+async def job_log(repository: Repository, run: dict[str, Any], max_bytes: int) -> ParsedLog | None:
+    """The parsed log of an Actions job, or None (another app's check, or no log)."""
     if not is_actions(run):
         return None
-    try:
-        response = await gh.rest.actions.async_download_job_logs_for_workflow_run(owner, repo, run["id"])
-    except RequestFailed as exc:
-        log.info("could not download the log of job %s: %s", run["id"], exc.response.status_code)
-        return None
-    text = response.content.decode("utf-8", errors="replace")
-    return parse_log(text, max_bytes=max_bytes) if text.strip() else None
+    text = await repository.job_log(run["id"])
+    return parse_log(text, max_bytes=max_bytes) if text and text.strip() else None
 
 
 def is_actions(run: dict[str, Any]) -> bool:
     return (run.get("app") or {}).get("slug") == ACTIONS_SLUG
-
-
-async def _annotations(gh: GitHub, owner: str, repo: str, run: dict[str, Any]) -> list[str]:
-    try:
-        response = await gh.rest.checks.async_list_annotations(owner, repo, run["id"], per_page=MAX_ANNOTATIONS)
-    except RequestFailed as exc:
-        log.info("no annotations for check run %s: %s", run["id"], exc.response.status_code)
-        return []
-    return [f"- {a.get('path')}:{a.get('start_line')}: {a.get('annotation_level')}: "
-            f"{(a.get('title') or '').strip()} {(a.get('message') or '').strip()}".rstrip()
-            for a in response.json()[:MAX_ANNOTATIONS]]

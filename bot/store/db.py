@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -30,6 +33,26 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API ob
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass
+class Database:
+    """The process's engine and its session factory; `db()` opens a session, as the factory does."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    def __call__(self) -> AsyncSession:
+        return self.sessions()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, url: str) -> AsyncIterator[Database]:
+        engine = create_engine(url)
+        try:
+            yield cls(engine, session_factory(engine))
+        finally:
+            await engine.dispose()
 
 
 async def ping(engine: AsyncEngine) -> None:

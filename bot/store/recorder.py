@@ -17,13 +17,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from bot.store.deliveries import DeliveryHeader, delivery_row, finish_deliveries, insert_deliveries, outcome_row
 from bot.store.models import DeliveryOutcome
-
-if TYPE_CHECKING:
-    from bot.engine.context import Context
 
 MAX_BATCH = 500
 MAX_QUEUED = 5000  # beyond this, callers wait for room: back-pressure instead of unbounded memory
@@ -37,17 +35,17 @@ class _Write:
 
 
 class DeliveryRecorder:
-    def __init__(self, context: Context) -> None:
-        self.context = context  # its `db` is looked up per batch, so a replaced session factory is used
+    def __init__(self, db: Callable[[], Any]) -> None:
+        self.db = db  # a session factory
         self._queue: asyncio.Queue[_Write] = asyncio.Queue(maxsize=MAX_QUEUED)
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def running(cls, context: Context) -> AsyncIterator[DeliveryRecorder]:
+    async def running(cls, db: Callable[[], Any]) -> AsyncIterator[DeliveryRecorder]:
         """The recorder with its writer started; on exit, everything queued is written first."""
-        recorder = cls(context)
+        recorder = cls(db)
         recorder._writer = asyncio.create_task(recorder._write_forever(), name="delivery-recorder")
         try:
             yield recorder
@@ -101,7 +99,7 @@ class DeliveryRecorder:
         inserts = [write for write in batch if write.is_insert]
         outcomes = [write.row for write in batch if not write.is_insert]
         try:
-            async with self.context.db() as db, db.begin():
+            async with self.db() as db, db.begin():
                 new_ids = await insert_deliveries(db, _first_row_per_id(inserts)) if inserts else set()
                 if outcomes:
                     await finish_deliveries(db, outcomes)

@@ -305,3 +305,12 @@ async def delete_in_batches(db: async_sessionmaker[AsyncSession], statement: Any
         deleted += count
         if count < batch_size:
             return deleted
+
+
+async def count_by_status(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Sessions by status, every status present (zero when none)."""
+    async with db() as s:
+        rows = (await s.execute(select(Session.status, func.count()).group_by(Session.status))).all()
+    counts = {status.value: 0 for status in SessionStatus}
+    counts.update({status: count for status, count in rows})
+    return counts

@@ -23,17 +23,14 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.store.models import Session, SessionStatus
+from bot.core.usage import Usage
 
 log = logging.getLogger(__name__)
 
 PREFIX = "component_bot"
 # Steps run from milliseconds (RunTests reading check runs) to many minutes (the agent).
 STEP_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
-TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 
 
 class Metrics:
@@ -97,33 +94,19 @@ def step_timer(step: str) -> Iterator[None]:
         observe_step(step, outcome, time.monotonic() - started)
 
 
-def token_counts(usage: Any) -> dict[str, int]:
-    """Tokens by kind from our `Usage` or the Anthropic SDK's usage object (or a dict of either)."""
-    get = usage.get if isinstance(usage, dict) else lambda key, default=None: getattr(usage, key, default)
-    return {
-        "input": int(get("input_tokens", 0) or 0),
-        "output": int(get("output_tokens", 0) or 0),
-        "cache_read": int(get("cache_read_tokens", None) or get("cache_read_input_tokens", 0) or 0),
-        "cache_write": int(get("cache_write_tokens", None) or get("cache_creation_input_tokens", 0) or 0),
-    }
-
-
-def record_step_usage(usage: Any) -> None:
+def record_step_usage(usage: Usage) -> None:
     """A finished step's usage, as recorded on its session."""
-    for kind, count in token_counts(usage).items():
+    for kind, count in usage.by_kind().items():
         if count > 0:
             METRICS.tokens.labels(kind=kind).inc(count)
-    cost = float(getattr(usage, "cost_usd", 0.0) or 0.0)
-    if cost > 0:
-        METRICS.cost.inc(cost)
+    if usage.cost_usd > 0:
+        METRICS.cost.inc(usage.cost_usd)
 
 
-def record_anthropic_call(model: str, outcome: str, usage: Any = None) -> None:
+def record_anthropic_call(model: str, outcome: str, usage: Usage | None = None) -> None:
     """One Messages API call: `outcome` is e.g. "ok", "error", "rate_limited", "overloaded"."""
     METRICS.anthropic_requests.labels(model=model, outcome=outcome).inc()
-    if usage is None:
-        return
-    for kind, count in token_counts(usage).items():
+    for kind, count in (usage.by_kind() if usage is not None else {}).items():
         if count > 0:
             METRICS.anthropic_tokens.labels(model=model, kind=kind).inc(count)
 
@@ -157,23 +140,8 @@ def github_event_hooks() -> dict[str, list[Callable[..., Any]]]:
 # ----- scrape
 
 
-async def count_sessions(db: async_sessionmaker[AsyncSession]) -> dict[str, int]:
-    """Sessions by status, every status present (zero when none)."""
-    async with db() as s:
-        rows = (await s.execute(select(Session.status, func.count()).group_by(Session.status))).all()
-    counts = {status.value: 0 for status in SessionStatus}
-    counts.update({status: count for status, count in rows})
-    return counts
-
-
-async def refresh_sessions(db: async_sessionmaker[AsyncSession]) -> None:
-    """Set the sessions gauge from the database; a failure keeps the last values and is counted."""
-    try:
-        counts = await count_sessions(db)
-    except Exception as exc:  # noqa: BLE001 - a scrape must answer even when the database does not
-        log.warning("could not count sessions for /metrics: %s", type(exc).__name__)
-        record_error("metrics")
-        return
+def set_sessions(counts: dict[str, int]) -> None:
+    """The sessions gauge, from counts by status read at scrape time (bot.store.sessions.count_by_status)."""
     for status, count in counts.items():
         METRICS.sessions.labels(status=status).set(count)
 

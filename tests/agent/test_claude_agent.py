@@ -214,7 +214,7 @@ async def test_token_budget_stops_before_the_request_that_would_exceed_it(fake, 
         await agent.implement(make_task(token_budget=12_000, tokens_used_before=6_000), workspace)
     stopped = caught.value
     assert stopped.retryable is False and "token budget" in stopped.reason and "12,000" in stopped.reason
-    used = stopped.usage.total_input + stopped.usage.output_tokens
+    used = stopped.usage.total
     assert 0 < used <= 6_000
     assert 1 <= len(fake.message_requests) < 10
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.pricing import DEFAULT_PRICING, Price, Pricing, TokenCounts
+from bot.core.pricing import DEFAULT_PRICING, Price, Pricing
+from bot.core.usage import Usage
 
 
 @pytest.mark.parametrize(("model", "price"), [
@@ -18,13 +19,13 @@ def test_price_by_family(model, price):
 
 def test_cache_multipliers():
     million = 1_000_000
-    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", TokenCounts(input=million)) == 3.0
-    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", TokenCounts(output=million)) == 15.0
-    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", TokenCounts(cache_write_5m=million)) == 3.75
-    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", TokenCounts(cache_write_1h=million)) == 6.0
-    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", TokenCounts(cache_read=million)) == pytest.approx(0.3)
+    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", Usage(input_tokens=million)) == 3.0
+    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", Usage(output_tokens=million)) == 15.0
+    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", Usage(cache_write_tokens=million)) == 3.75
+    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", Usage(cache_write_tokens=million, cache_write_1h_tokens=million)) == 6.0
+    assert DEFAULT_PRICING.cost("claude-sonnet-4-6", Usage(cache_read_tokens=million)) == pytest.approx(0.3)
 
 
 def test_a_custom_table():
     pricing = Pricing({"sonnet": Price(1.0, 2.0)}, legacy={})
-    assert pricing.cost("claude-sonnet-5", TokenCounts(input=500_000, output=500_000)) == 1.5
+    assert pricing.cost("claude-sonnet-5", Usage(input_tokens=500_000, output_tokens=500_000)) == 1.5

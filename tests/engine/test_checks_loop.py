@@ -168,7 +168,7 @@ async def test_a_failure_that_is_also_on_the_default_branch_is_not_ours(settings
 async def test_no_checks_at_all_times_out_once_with_a_pointer_to_the_workflow_template(settings, fake, clock):
     async with BotHarness(settings_for(fake, settings), fake, agent_fixing_twice(), now=clock) as bot:
         await start(bot, fake)
-        reconciler = Reconciler(bot.context)
+        reconciler = Reconciler(bot.db, bot.apps, bot.runner, bot.runner.now)
         assert await reconciler.tick() == 0
         clock.offset = timedelta(minutes=11)
         assert await reconciler.tick() == 1
@@ -191,6 +191,6 @@ async def test_a_lost_webhook_is_recovered_by_reconciliation(settings, fake):
         fake.add_check_run(REPO, session.head_sha, "test", "completed", "success")
         fake.pending_webhooks.clear()
         fake.webhook_sink = bot.deliver
-        assert await Reconciler(bot.context).tick() == 1
+        assert await Reconciler(bot.db, bot.apps, bot.runner, bot.runner.now).tick() == 1
         await bot.settle()
         assert (await bot.session()).status == "awaiting_review"

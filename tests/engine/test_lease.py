@@ -9,6 +9,7 @@ from bot.agent import AgentResult, Usage
 from bot.store import sessions as store
 from bot.store.models import utcnow
 from bot.engine.runner import Runner
+from bot.steps.registry import STEPS
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for
 
@@ -54,12 +55,12 @@ async def test_a_renewal_failure_cancels_the_step_and_no_second_run_overlaps(set
         [session] = await bot.sessions()
 
         # Another worker took the lease (ours looked expired to it): the next renewal fails.
-        await store.update_session(bot.context.db, session.id, lease_owner="runner-elsewhere:1",
+        await store.update_session(bot.db, session.id, lease_owner="runner-elsewhere:1",
                                    lease_until=utcnow() + LEASE)
         await wait_for(lambda: "first cancelled" in events)
         assert commits_on(fake, "component-bot/1-stack") == []
 
-        other = Runner(bot.context, lease=LEASE, retry_delay=lambda attempt: 0.0)
+        other = Runner(bot.db, bot.apps, bot.agent, bot.settings, STEPS, lease=LEASE, retry_delay=lambda attempt: 0.0)
         await asyncio.sleep(LEASE.total_seconds() + 0.05)  # the other worker's lease runs out unrenewed
         await other.wake(session.id)
         await other.drain()

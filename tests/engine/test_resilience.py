@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.core.orchestrator import Step
-from bot.engine.runner import default_steps
+from bot.steps.registry import STEPS
 from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import (
@@ -28,7 +28,7 @@ class ProcessDied(BaseException):
 
 def crash_once(step: Step, *, after_effects: bool):
     """The real steps, except that `step` dies once, before or after doing its work."""
-    steps = default_steps()
+    steps = dict(STEPS)
     real = steps[step]
     crashed = []
 

@@ -57,7 +57,7 @@ async def test_session_lines_carry_their_context(bot, fake, json_lines):
     assert any(line.get("delivery_id") == labeled.delivery_id for line in json_lines.lines)
 
     steps = [line for line in json_lines.lines
-             if line["logger"] == "bot.engine.runner" and line["message"].startswith(("running ", "Initialize", "Generate",
+             if line["logger"] == "bot.engine.work" and line["message"].startswith(("running ", "Initialize", "Generate",
                                                                                 "RunTests"))]
     assert {line["step"] for line in steps} == {"Initialize", "GenerateImplementation", "RunTests"}
     for line in steps:

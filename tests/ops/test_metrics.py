@@ -97,8 +97,8 @@ async def test_a_failing_handler_counts_as_a_failed_delivery_and_an_error(settin
 
     router = Router()
 
-    @router.on("issues.labeled")
-    async def explode(event, context):
+    @router.on("issues.labeled", repository=False)
+    async def explode(ctx):
         raise RuntimeError("boom")
 
     app = create_app(settings, router=router, agent=ScriptedAgent(),
@@ -124,7 +124,7 @@ def test_anthropic_calls_are_counted_from_either_usage_shape():
     before = registry.value("component_bot_anthropic_tokens_total", model="claude-test", kind="cache_write")
     sdk_usage = SimpleNamespace(input_tokens=10, output_tokens=5, cache_creation_input_tokens=7,
                                 cache_read_input_tokens=None)
-    metrics.record_anthropic_call("claude-test", "ok", sdk_usage)
+    metrics.record_anthropic_call("claude-test", "ok", Usage.from_api(sdk_usage))
     metrics.record_anthropic_call("claude-test", "ok", Usage(1, 1, 3, 0))
     metrics.record_anthropic_call("claude-test", "overloaded")
     after = registry.value("component_bot_anthropic_tokens_total", model="claude-test", kind="cache_write")

@@ -13,6 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.handlers import commands
+from bot.handlers.context import EventContext
+from bot.handlers.event import Event
+from bot.store.sessions import Scope
 from bot.store import retention
 from bot.config import ConfigError, load_settings
 from bot.store.db import create_engine, session_factory
@@ -135,7 +138,10 @@ async def test_a_pruned_session_cannot_be_retried(db, bot, acli):
     session = (await sessions_by_id(db))[failed]
 
     assert await store.reopen_session(db, session) is False
-    await commands.retry(bot.context, session, "maria", "comment:99")  # a maintainer's /retry
+    maintainer = EventContext(Event("issue_comment", "d-99", {"sender": {"login": "maria"}}), bot.settings, bot.db,
+                              bot.apps, bot.runner, scope=Scope(session.installation_id, session.repository_id,
+                                                                session.repository_full_name))
+    await commands.retry(maintainer, session, "comment:99")  # a maintainer's /retry
     retried = await acli("sessions", "retry", str(failed))
     assert retried.code == 1
     session = (await sessions_by_id(db))[failed]

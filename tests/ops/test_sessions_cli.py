@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.ops.queries import decode_transcript
-from bot.engine.runner import compress_transcript
+from bot.engine.work import compress_transcript
 from tests.harness import ISSUE_BODY, REPO, commits_on
 
 BRANCH = "component-bot/1-stack"
@@ -137,7 +137,7 @@ async def test_retrying_a_completed_session_is_refused(bot, fake, acli):
     session = await start_session(bot, fake)
     from bot.store import sessions as store
 
-    await store.update_session(bot.context.db, session.id, status="completed")
+    await store.update_session(bot.db, session.id, status="completed")
     result = await acli("sessions", "retry", str(session.id))
     assert result.code == 1
     assert result.last_error_line == f"component-bot: session {session.id} is completed; there is nothing to retry"

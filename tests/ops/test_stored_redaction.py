@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.engine import runner
+from bot.engine import work
 from bot.telemetry import logs
 from bot.store.db import create_engine, session_factory
 from bot.telemetry.logs import REDACTED, redact_data, register_secret
@@ -75,9 +75,9 @@ async def test_interactions_are_stored_redacted(db):
 
 
 def test_transcripts_are_redacted_with_the_same_function_even_once_json_encoded():
-    assert runner.redact is logs.redact
+    assert work.redact_data is logs.redact_data
     quoted = fresh_secret('tool said "hello')
-    blob = runner.compress_transcript([{"role": "user", "content": f"use {quoted} and {TOKEN}"}])
+    blob = work.compress_transcript([{"role": "user", "content": f"use {quoted} and {TOKEN}"}])
     text = zlib.decompress(blob).decode()
     for spelling in spellings(quoted):
         assert spelling not in text

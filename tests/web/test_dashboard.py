@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.engine.runner import compress_transcript
+from bot.engine.work import compress_transcript
 from bot.store import sessions as store
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
@@ -70,14 +70,14 @@ async def test_filters(bot):
 async def test_detail_shows_steps_commits_checks_usage_and_transcript(bot):
     session = await bot.session()
     await store.append_interaction(
-        bot.context.db, session.id, "RunTests", "succeeded", commit_sha=None,
+        bot.db, session.id, "RunTests", "succeeded", commit_sha=None,
         result={"state": "failed", "head_sha": session.head_sha, "failed_checks": ["tests"],
                 "checks": [{"name": "tests", "conclusion": "failure", "passed": False, "id": 9,
                             "url": f"https://github.com/{REPO}/runs/9"},
                            {"name": "evil", "conclusion": "success", "passed": True, "id": 10,
                             "url": "javascript:alert(1)"}]})
     await store.append_interaction(
-        bot.context.db, session.id, "FixTestFailures", "succeeded", commit_sha="ab" * 20, input_tokens=1200,
+        bot.db, session.id, "FixTestFailures", "succeeded", commit_sha="ab" * 20, input_tokens=1200,
         output_tokens=300, cost_usd=0.0123,
         transcript=compress_transcript([{"role": "assistant", "content": "<script>alert('x')</script> fixed"}]))
 
@@ -141,7 +141,7 @@ async def oauth_app(settings, oauth):
     async with app.router.lifespan_context(app):
         for installation_id, repository_id, repo, issue in SESSIONS:
             scope = store.Scope(installation_id, repository_id, repo)
-            await store.create_session(app.state.context.db, scope, issue, trigger="label", triggered_by="maria")
+            await store.create_session(app.state.db, scope, issue, trigger="label", triggered_by="maria")
         yield app
 
 

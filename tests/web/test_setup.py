@@ -131,7 +131,7 @@ async def test_setup_mode_refuses_webhooks(setup_app, browser_client):
     response = await post_delivery(browser_client, "ping", load_payload("ping"))
     assert response.status_code == 503
     assert "not registered" in response.json()["error"]
-    async with setup_app.state.context.db() as db:
+    async with setup_app.state.db() as db:
         assert list(await db.scalars(select(Delivery))) == []
     health = await browser_client.get("/healthz")
     assert health.status_code == 200
@@ -165,7 +165,7 @@ async def test_registration_writes_env_and_switches_to_normal_mode(setup_app, br
     assert sum(line.startswith("PRIVATE_KEY=") for line in lines) == 1
 
     # The same server now accepts signed webhooks, with the new secret only.
-    assert setup_app.state.modes.ready and setup_app.state.context.github is not None
+    assert setup_app.state.modes.ready and setup_app.state.apps is not None
     accepted = await post_ping(browser_client, fake_github.WEBHOOK_SECRET)
     assert accepted.status_code == 202, accepted.text
     assert (await post_ping(browser_client, "some-other-secret")).status_code == 401

@@ -1,0 +1,174 @@
+"""A session's record: its interactions, in order, and every projection of them the bot needs.
+
+The interactions are append-only: step attempts (started → succeeded | failed) and signals from
+outside (received). `next_step` folds them into the next decision; everything else that reads
+the record — the runner, the steps, the status comment, the operator tools — asks this class,
+in these terms, instead of walking the rows itself. Pure: it reads objects that look like
+interaction rows.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.core.orchestrator import Decision, Limits, Record, Signal, Step, next_step
+from bot.core.repo_config import RepoConfig
+from bot.core.results import RESULT_TYPES, EditResult, FailureResult, Result, RunTestsResult
+
+
+class Status(str, enum.Enum):
+    """An interaction's status: the only spelling of these words in the code."""
+
+    started = "started"
+    succeeded = "succeeded"
+    failed = "failed"
+    received = "received"  # a signal from outside: checks changed, a human instruction, /retry, /stop…
+
+
+class Entry(Protocol):
+    """What the record reads of an interaction row."""
+
+    seq: int
+    step: str
+    status: str
+    attempt: int
+    input: Mapping[str, Any] | None
+    result: Mapping[str, Any] | None
+    commit_sha: str | None
+    error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    entries: Sequence[Entry]
+
+    # ----- deciding
+
+    @property
+    def config(self) -> RepoConfig:
+        """The repository config Initialize read (defaults before that)."""
+        result = self.last_result(Step.Initialize)
+        return RepoConfig.model_validate(result.get("config") or {}) if result is not None else RepoConfig()
+
+    def decide(self) -> Decision:
+        config = self.config
+        return next_step(Limits(config.max_fix_iterations, config.max_step_attempts),
+                         [Record(e.seq, e.step, e.status, e.result) for e in self.entries])
+
+    def signal_pending(self, session_status: str) -> bool:
+        """The last interaction is a signal, and acting on it would change something: run a step,
+        or move the session to another status (a /stop, a merge…)."""
+        if not self.entries or self.entries[-1].status != Status.received:
+            return False
+        decision = self.decide()
+        return isinstance(decision, Step) or getattr(decision, "status", None) != session_status
+
+    # ----- steps
+
+    def finished(self, step: Step) -> list[Entry]:
+        return [e for e in self.entries if e.step == step.value and e.status in (Status.succeeded, Status.failed)]
+
+    def last_result(self, step: Step) -> dict[str, Any] | None:
+        """The raw result of the step's last success, or None."""
+        for entry in reversed(self.entries):
+            if entry.step == step.value and entry.status == Status.succeeded:
+                return dict(entry.result or {})
+        return None
+
+    def last(self, step: Step) -> Result | None:
+        """The typed result of the step's last success, or None."""
+        raw = self.last_result(step)
+        return RESULT_TYPES[step.value].from_dict(raw) if raw is not None else None
+
+    def tests(self) -> RunTestsResult:
+        return self.last(Step.RunTests) or RunTestsResult()
+
+    def attempt_number(self, step: Step) -> int:
+        """1 + the consecutive failed attempts of `step` since its last success."""
+        attempt = 1
+        for entry in reversed(self.entries):
+            if entry.step != step.value:
+                if entry.status in (Status.succeeded, Status.failed):
+                    break
+                continue
+            if entry.status == Status.succeeded:
+                break
+            if entry.status == Status.failed:
+                attempt += 1
+        return attempt
+
+    def occurrence(self, step: Step) -> int:
+        """How many times the step has succeeded before, plus one: names this run's commit."""
+        return 1 + sum(1 for e in self.entries if e.step == step.value and e.status == Status.succeeded)
+
+    def last_failure(self) -> FailureResult | None:
+        """The failure the session stopped on, when its last finished attempt failed."""
+        last = next((e for e in reversed(self.entries) if e.status in (Status.succeeded, Status.failed)), None)
+        return FailureResult.from_dict(last.result) if last is not None and last.status == Status.failed else None
+
+    def spec_problem(self) -> dict[str, str] | None:
+        failure = self.last_failure()
+        return failure.spec_problem if failure is not None else None
+
+    def fixes(self) -> list[tuple[EditResult, str]]:
+        """Each successful fix with a commit: its result and commit sha."""
+        return [(EditResult.from_dict(e.result), e.commit_sha) for e in self.entries
+                if e.step == Step.FixTestFailures.value and e.status == Status.succeeded and e.commit_sha]
+
+    def commits(self) -> list[Entry]:
+        return [e for e in self.entries if e.status == Status.succeeded and e.commit_sha]
+
+    # ----- waiting
+
+    def waiting_since(self, fallback: datetime) -> datetime:
+        """When the head commit was made: the last writing step's success, or a human push."""
+        for entry in reversed(self.entries):
+            if entry.status == Status.succeeded and entry.commit_sha:
+                return entry.created_at
+            if entry.status == Status.received and entry.step == Signal.human_push.value:
+                return entry.created_at
+            if entry.step == Step.Initialize.value and entry.status == Status.succeeded:
+                return entry.created_at
+        return fallback
+
+    def outage_streak(self) -> list[Entry]:
+        """The outage failures at the end of the record, oldest first (signals and starts in between aside)."""
+        streak: list[Entry] = []
+        for entry in reversed(self.entries):
+            if entry.status in (Status.received, Status.started):
+                continue
+            if entry.status != Status.failed or (entry.result or {}).get("kind") != "outage":
+                break
+            streak.append(entry)
+        return streak[::-1]
+
+    def paused_until(self) -> datetime | None:
+        streak = self.outage_streak()
+        until = (streak[-1].result or {}).get("until") if streak else None
+        return datetime.fromisoformat(until) if until else None
+
+    # ----- people
+
+    def merge_requests(self) -> list[dict[str, Any]]:
+        """Merge signals (/merge, approvals) since the last Finalize began."""
+        requests: list[dict[str, Any]] = []
+        for entry in self.entries:
+            if entry.step == Step.Finalize.value and entry.status == Status.started:
+                requests = []
+            elif entry.step == Signal.merge.value and entry.status == Status.received:
+                requests.append(dict(entry.input or {}))
+        return requests
+
+    def pending_instructions(self) -> list[dict[str, Any]]:
+        """The instructions no successful Revise has answered yet, in the order people wrote them
+        (deliveries are processed concurrently, so the order they were recorded in may differ)."""
+        answered = {seq for e in self.entries if e.step == Step.Revise.value and e.status == Status.succeeded
+                    for seq in (e.result or {}).get("answered", [])}
+        pending = [dict(e.input or {}, seq=e.seq) for e in self.entries
+                   if e.step == Signal.instruction.value and e.status == Status.received and e.seq not in answered]
+        return sorted(pending, key=lambda i: (str(i.get("at") or ""), i["seq"]))
