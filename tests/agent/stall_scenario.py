@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.agent import tools
+from bot.agent import search
+from bot.agent.tools import Toolbox
 from bot.config import Settings
 from bot.store.db import migrate
 from tests.fakes.agent import ScriptedAgent
@@ -43,9 +44,9 @@ def settings(database_url: str, private_key_pem: str) -> Settings:
 
 def hold_scans_until(answered: threading.Event) -> None:
     """Keep each scan in its worker thread until the ping is answered, so that the ping certainly
-    arrives while a search is running. Code without `tools.scan` searches on the event loop, and
+    arrives while a search is running. Code without `search.scan` searches on the event loop, and
     there is nothing to hold: the ping is never answered."""
-    scan = getattr(tools, "scan", None)
+    scan = getattr(search, "scan", None)
     if scan is None:
         return
 
@@ -55,7 +56,7 @@ def hold_scans_until(answered: threading.Event) -> None:
         finally:
             answered.wait(HOLD_SECONDS)
 
-    tools.scan = held_scan
+    search.scan = held_scan
 
 
 async def scenario(database_url: str) -> dict[str, Any]:
@@ -66,7 +67,7 @@ async def scenario(database_url: str) -> dict[str, Any]:
     outcome: dict[str, Any] = {}
 
     async def search_then_implement(task, workspace):  # noqa: ANN001, ANN202
-        toolbox = tools.Toolbox(workspace)
+        toolbox = Toolbox(workspace)
         searching.set()
         for name, query in SEARCHES.items():
             outcome[name] = (await toolbox.run("search", query)).text

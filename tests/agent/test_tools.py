@@ -7,16 +7,10 @@ import threading
 import pytest
 
 from bot.agent import prompts
-from bot.agent import tools as tools_module
-from bot.agent.tools import (
-    MAX_MATCH_LINE_CHARS,
-    MAX_SEARCH_OUTPUT_CHARS,
-    MAX_VIEW_CHARS,
-    MAX_VIEW_LINE_CHARS,
-    Toolbox,
-    glob_matcher,
-    tool_definitions,
-)
+from bot.agent import search as search_module
+from bot.agent.editor import MAX_VIEW_CHARS, MAX_VIEW_LINE_CHARS
+from bot.agent.search import MAX_MATCH_LINE_CHARS, MAX_SEARCH_OUTPUT_CHARS, glob_matcher
+from bot.agent.tools import Toolbox, tool_definitions
 from bot.github import workspace as workspace_module
 from bot.github.workspace import Workspace
 from tests.agent.conftest import BRANCH, DESIGN, REPO, make_task
@@ -305,26 +299,26 @@ async def test_a_literal_search_uses_no_regex_engine(tools, workspace, monkeypat
         raise AssertionError("a literal search compiled a regular expression")
 
     workspace.write("odd.txt", "x = (A+)+$ [\n")
-    monkeypatch.setattr(tools_module.re2, "compile", no_regex)
+    monkeypatch.setattr(search_module.re2, "compile", no_regex)
     found = await tools.run("search", {"pattern": "(a+)+$ [", "ignore_case": True})
     assert found.text == "odd.txt:1: x = (A+)+$ ["
 
 
 async def test_the_scan_runs_in_a_worker_thread(tools, monkeypatch):
     threads = []
-    scan = tools_module.scan
+    scan = search_module.scan
 
     def recorded_scan(*args):
         threads.append(threading.get_ident())
         return scan(*args)
 
-    monkeypatch.setattr(tools_module, "scan", recorded_scan)
+    monkeypatch.setattr(search_module, "scan", recorded_scan)
     await tools.run("search", {"pattern": "return", "regex": True})
     assert len(threads) == 1 and threads[0] != threading.get_ident()
 
 
 async def test_a_search_past_its_deadline_is_stopped(tools, monkeypatch):
-    monkeypatch.setattr(tools_module, "SEARCH_TIME_LIMIT_SECONDS", 0.0)
+    monkeypatch.setattr(search_module, "SEARCH_TIME_LIMIT_SECONDS", 0.0)
     slow = await tools.run("search", {"pattern": "return"})
     assert slow.is_error and slow.text == "search took too long; narrow the path or pattern"
 
