@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.agent.outcome import ToolOutcome, error
-from bot.github.workspace import NotText, PathRefused, Workspace, clean_path
+from bot.github.files import NotText
+from bot.github.paths import PathRefused, clean_path
+from bot.github.workspace import Workspace
 
 EDITOR_NAME = "str_replace_based_edit_tool"
 MAX_VIEW_CHARS = 40_000

@@ -22,7 +22,8 @@ from typing import Any
 from bot.agent import AgentTask
 from bot.agent.untrusted import strip_invisible, untrusted_block
 from bot.core.inputs import SpecText
-from bot.github.workspace import FileNotInBranch, NotText, Workspace
+from bot.github.files import NotText
+from bot.github.workspace import FileNotInBranch, Workspace
 from bot.render.templating import render
 
 MAX_TREE_PATHS = 400

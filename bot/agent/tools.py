@@ -21,7 +21,8 @@ from bot.agent.outcome import ToolOutcome, error
 from bot.agent.search import SEARCH_NAME, SEARCH_TOOL, Search
 from bot.agent.spec_problem import SPEC_PROBLEM_TOOL, SpecProblem, parse_report
 from bot.core.spec import REPORT_TOOL
-from bot.github.workspace import FileNotInBranch, PathRefused, Workspace
+from bot.github.paths import PathRefused
+from bot.github.workspace import FileNotInBranch, Workspace
 
 
 def tool_definitions() -> list[dict[str, Any]]:

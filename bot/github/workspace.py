@@ -14,39 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import fnmatch
-import hashlib
-import io
 import logging
-import posixpath
-import re
-import tarfile
-import zlib
 from collections.abc import Iterable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
 from bot.core.spec import Lock
+from bot.github import archive as archives
+from bot.github.archive import SYMLINK_MODE, Archive, read_tarball
+from bot.github.files import decode_text, git_blob_sha
+from bot.github.paths import normalize_path
 
 log = logging.getLogger(__name__)
 
-ALWAYS_LOCKED = (Lock(".github/workflows", "CI workflows decide what green means: they are locked."),)
 FILE_MODES = {"100644", "100755"}
-SYMLINK_MODE = "120000"
-BINARY_SNIFF_BYTES = 8192
-MAX_ARCHIVE_DOWNLOAD_BYTES = 256 * 2**20
-MAX_ARCHIVE_UNPACKED_BYTES = 2 * 2**30
-MAX_ARCHIVE_FILES = 300_000
-MAX_SEARCHED_FILE_BYTES = 1_000_000
-MAX_ARCHIVE_TEXT_BYTES = 100_000_000
-
-
-class PathRefused(ValueError):
-    """A path outside the repository, inside .git/, or locked (the spec, the pipeline, configured paths)."""
 
 
 class BranchMoved(RuntimeError):
@@ -57,14 +42,6 @@ class FileNotInBranch(FileNotFoundError):
     pass
 
 
-class NotText(ValueError):
-    """A file that is binary or not UTF-8: as text it would be changed by being read and written back."""
-
-    def __init__(self, path: str, reason: str, size: int) -> None:
-        super().__init__(f"{path} is {reason}")
-        self.path, self.reason, self.size = path, reason, size
-
-
 @dataclass(frozen=True)
 class Entry:
     path: str
@@ -72,142 +49,6 @@ class Entry:
     mode: str
     type: str  # blob | tree | commit (submodule)
     size: int | None = None
-
-
-@dataclass
-class Archive:
-    """What the tarball of one commit holds, as far as it was read: every file's mode, the
-    targets of symbolic links, and the text of the files small enough to search."""
-
-    sha: str | None
-    modes: dict[str, str] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
-    complete: bool = True  # every file of the commit is in `modes`
-    texts_complete: bool = True  # every listed text file under MAX_SEARCHED_FILE_BYTES is in `texts`
-    unpacked_bytes: int = 0
-    text_bytes: int = 0
-
-
-def clean_path(path: str) -> str:
-    """A normalized repository-relative path ("" for the root), or `PathRefused` saying why not
-    (in words a model can act on): absolute paths, `..` and anything inside `.git` are refused."""
-    if not isinstance(path, str) or not path.strip():
-        raise PathRefused("empty path")
-    raw = path.strip().replace("\\", "/")
-    if "\x00" in raw:
-        raise PathRefused(f"{path!r}: NUL byte in path")
-    if raw.startswith("/"):
-        raise PathRefused(f"{path}: absolute paths are refused; use a path relative to the repository root")
-    if ".." in raw.split("/"):
-        raise PathRefused(f"{path}: '..' would leave the repository")
-    clean = posixpath.normpath(raw)
-    if any(part.lower() == ".git" for part in clean.split("/")):
-        raise PathRefused(f"{clean}: paths inside a .git directory are refused")
-    return "" if clean == "." else clean
-
-
-def normalize_path(path: str, locks: Iterable[Lock | str] = ()) -> str:
-    """A clean repository-relative path to write, or `PathRefused` saying why not (and, for a
-    locked path, what to do instead: bot/core/spec.py). A plain string is a configured pattern."""
-    clean = clean_path(path)
-    if not clean:
-        raise PathRefused(f"{path}: names the repository root, not a file")
-    for lock in (*ALWAYS_LOCKED, *locks):
-        if isinstance(lock, str):
-            lock = Lock(lock, "the repository's configuration protects it; the bot may not change it")
-        if is_protected(clean, lock.pattern):
-            raise PathRefused(f"{clean}: protected path ({lock.pattern}): {lock.reason}")
-    return clean
-
-
-def is_protected(path: str, pattern: str) -> bool:
-    """Glob match, case-insensitive (a checkout on macOS or Windows treats `.GIT` as `.git`);
-    a plain directory pattern also covers everything below it."""
-    path, pattern = path.lower(), pattern.strip().strip("/").lower()
-    if not pattern:
-        return False
-    return path == pattern or path.startswith(pattern + "/") or fnmatch.fnmatchcase(path, pattern)
-
-
-def decode_text(path: str, data: bytes) -> str:
-    """The file's text, or `NotText`: NUL bytes near the start mean binary (as git decides), and
-    anything else must be valid UTF-8."""
-    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        raise NotText(path, "binary (it has NUL bytes)", len(data))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise NotText(path, f"not UTF-8 text ({encoding_hint(data, exc.start)})", len(data)) from None
-
-
-def encoding_hint(data: bytes, bad_offset: int) -> str:
-    if looks_latin1(data):
-        return "it looks like Latin-1"
-    return f"byte 0x{data[bad_offset]:02x} at offset {bad_offset:,} is not UTF-8"
-
-
-def looks_latin1(data: bytes) -> bool:
-    """Latin-1 (or Windows-1252) text has its accented letters alone or in pairs between ASCII
-    characters; multi-byte encodings (Shift-JIS, GBK…) make longer runs of high bytes."""
-    try:
-        data.decode("cp1252")
-    except UnicodeDecodeError:
-        return False
-    return re.search(rb"[\x80-\xff]{3}", data) is None
-
-
-def git_blob_sha(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def read_tarball(data: bytes, sha: str | None, cut: bool = False) -> Archive:
-    """Read GitHub's tarball of a commit (slow for a big repository: run it in a thread), within
-    the caps on files, unpacked bytes and kept text. `cut`: the download stopped at its cap, so
-    the end of the archive is missing."""
-    archive = Archive(sha, complete=not cut)
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r|*") as tar:
-            while (member := tar.next()) is not None:
-                tar.members.clear()  # a streamed archive would otherwise keep every header
-                if not add_member(archive, tar, member):
-                    archive.complete = False
-                    break
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        if not cut:
-            log.warning("the archive of %s is unreadable after %d files: %s", sha, len(archive.modes), exc)
-        archive.complete = False
-    return archive
-
-
-def add_member(archive: Archive, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bool:
-    """Record one member (GitHub's top folder is dropped from its name); False once a cap is reached."""
-    path = member.name.partition("/")[2].rstrip("/")
-    if not path or not (member.isfile() or member.issym()):
-        return True
-    archive.unpacked_bytes += member.size
-    if len(archive.modes) >= MAX_ARCHIVE_FILES or archive.unpacked_bytes > MAX_ARCHIVE_UNPACKED_BYTES:
-        return False
-    if member.issym():
-        archive.modes[path], archive.links[path] = SYMLINK_MODE, member.linkname
-        return True
-    archive.modes[path] = "100755" if member.mode & 0o111 else "100644"
-    if member.size <= MAX_SEARCHED_FILE_BYTES:
-        add_text(archive, path, tar, member)
-    return True
-
-
-def add_text(archive: Archive, path: str, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
-    """Keep a text file for search (read-only, so undecodable bytes may become U+FFFD); binary files are left out."""
-    if archive.text_bytes + member.size > MAX_ARCHIVE_TEXT_BYTES:
-        archive.texts_complete = False
-        return
-    handle = tar.extractfile(member)
-    data = handle.read() if handle is not None else b""
-    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        return
-    archive.text_bytes += len(data)
-    archive.texts[path] = data.decode("utf-8", errors="replace")
 
 
 class Workspace:
@@ -277,10 +118,10 @@ class Workspace:
         async with aclosing(response.aiter_bytes()) as chunks:
             async for chunk in chunks:
                 data += chunk
-                if len(data) >= MAX_ARCHIVE_DOWNLOAD_BYTES:
+                if len(data) >= archives.MAX_ARCHIVE_DOWNLOAD_BYTES:
                     log.warning("the archive of %s/%s is over %d bytes; reading only that much",
-                                self.owner, self.repo, MAX_ARCHIVE_DOWNLOAD_BYTES)
-                    return bytes(data[:MAX_ARCHIVE_DOWNLOAD_BYTES]), True
+                                self.owner, self.repo, archives.MAX_ARCHIVE_DOWNLOAD_BYTES)
+                    return bytes(data[:archives.MAX_ARCHIVE_DOWNLOAD_BYTES]), True
         return bytes(data), False
 
     # ----- reading

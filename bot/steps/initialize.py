@@ -9,7 +9,9 @@ from bot.core.inputs import SpecText, TrustedInputs, kept
 from bot.core.repo_config import CONFIG_PATH, ConfigFileError, parse_repo_config
 from bot.core.results import InitializeResult
 from bot.core.spec import INSTRUCTION_FILES
-from bot.github.workspace import FileNotInBranch, NotText, PathRefused, Workspace, normalize_path
+from bot.github.files import NotText
+from bot.github.paths import PathRefused, normalize_path
+from bot.github.workspace import FileNotInBranch, Workspace
 from bot.steps import StepContext, StepFailure, StepOutcome
 
 

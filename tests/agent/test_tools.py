@@ -11,6 +11,7 @@ from bot.agent import search as search_module
 from bot.agent.editor import MAX_VIEW_CHARS, MAX_VIEW_LINE_CHARS
 from bot.agent.search import MAX_MATCH_LINE_CHARS, MAX_SEARCH_OUTPUT_CHARS, glob_matcher
 from bot.agent.tools import Toolbox, tool_definitions
+from bot.github import archive as archive_module
 from bot.github import workspace as workspace_module
 from bot.github.workspace import Workspace
 from tests.agent.conftest import BRANCH, DESIGN, REPO, make_task
@@ -365,7 +366,7 @@ async def test_the_archive_is_read_in_a_worker_thread(workspace, monkeypatch):
     ("MAX_ARCHIVE_DOWNLOAD_BYTES", 300),
 ])
 async def test_reading_the_archive_stops_at_its_caps_and_search_says_so(tools, workspace, monkeypatch, cap, value):
-    monkeypatch.setattr(workspace_module, cap, value)
+    monkeypatch.setattr(archive_module, cap, value)
     found = await tools.run("search", {"pattern": "return"})
     assert not found.is_error
     assert found.text.endswith("[the search index holds only part of this large branch: a file not found here "
@@ -374,7 +375,7 @@ async def test_reading_the_archive_stops_at_its_caps_and_search_says_so(tools, w
 
 
 async def test_the_searchable_text_is_capped_but_every_file_is_listed(workspace, monkeypatch):
-    monkeypatch.setattr(workspace_module, "MAX_ARCHIVE_TEXT_BYTES", 20)
+    monkeypatch.setattr(archive_module, "MAX_ARCHIVE_TEXT_BYTES", 20)
     archive = await workspace.archive()
     assert archive.complete and not archive.texts_complete
     assert sum(map(len, archive.texts.values())) <= 20 and len(archive.modes) == 6

@@ -7,16 +7,10 @@ import pytest
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
-from bot.github import workspace as workspace_module
-from bot.github.workspace import (
-    BranchMoved,
-    FileNotInBranch,
-    NotText,
-    PathRefused,
-    Workspace,
-    decode_text,
-    normalize_path,
-)
+from bot.github import archive as archive_module
+from bot.github.files import NotText, decode_text
+from bot.github.paths import PathRefused, normalize_path
+from bot.github.workspace import BranchMoved, FileNotInBranch, Workspace
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitstore import Commit, FileEntry
 from tests.harness import REPO, REPO_FILES, TESTS, commits_on
@@ -204,7 +198,7 @@ async def test_an_executable_missing_from_a_truncated_tree_stays_executable_when
 
 
 async def test_an_archive_read_only_in_part_makes_the_listing_say_it_is_incomplete(gh, fake, monkeypatch):
-    monkeypatch.setattr(workspace_module, "MAX_ARCHIVE_FILES", 3)
+    monkeypatch.setattr(archive_module, "MAX_ARCHIVE_FILES", 3)
     fake.repo(REPO).tree_entry_limit = 2
     ws = await workspace(gh)
     assert "read only as far as 3 files: the list is incomplete" in ws.listing_note
