@@ -35,6 +35,7 @@ from githubkit.exception import GitHubException
 from bot.telemetry import metrics
 from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
 from bot.agent import prompts
+from bot.agent.api_errors import describe_api_error, outage_of_api_error, retry_after_of
 from bot.core.pricing import DEFAULT_PRICING, Pricing
 from bot.agent.tools import Toolbox, ToolOutcome, tool_definitions
 from bot.github.workspace import Workspace
@@ -47,7 +48,6 @@ MAX_RETRIES = 3
 MAX_OUTPUT_TOKENS = 16_000
 MAX_CONSECUTIVE_CUTOFFS = 3
 MAX_SUMMARY_CHARS = 2_000
-MAX_ERROR_MESSAGE_CHARS = 300
 EPHEMERAL: dict[str, Any] = {"type": "ephemeral"}
 BLOCKS_TAKING_CACHE_CONTROL = {"text", "tool_use", "tool_result", "image", "document"}
 CONTINUE_AFTER_CUTOFF = (
@@ -195,7 +195,7 @@ class AgentRun:
             )
         except anthropic.APIError as exc:
             metrics.record_anthropic_call(self.agent.model, type(exc).__name__)
-            reason, retryable = describe_api_error(exc, self.agent)
+            reason, retryable = describe_api_error(exc, self.agent.client.max_retries + 1, self.agent.model)
             self.stop(reason, retryable=retryable, outage=outage_of_api_error(exc) if retryable else None,
                       retry_after=retry_after_of(exc))
         metrics.record_anthropic_call(self.agent.model, "ok", Usage.from_api(message.usage))
@@ -349,60 +349,3 @@ def summarize(text: str, changed: list[str]) -> str:
     if changed:
         return "Changed " + ", ".join(changed[:20]) + (f" and {len(changed) - 20} more" if len(changed) > 20 else "")
     return "No files changed."
-
-
-def describe_api_error(exc: anthropic.APIError, agent: ClaudeAgent) -> tuple[str, bool]:
-    """A reason people can act on, and whether retrying the step later may help. The API key never
-    appears: only the status and the API's own error message are used, and they are scrubbed."""
-    attempts = f"after {agent.client.max_retries + 1} attempts"
-    if isinstance(exc, anthropic.APITimeoutError):
-        return f"the Anthropic API timed out {attempts}; try again later", True
-    if isinstance(exc, anthropic.APIConnectionError):
-        return f"could not reach the Anthropic API {attempts}; try again later", True
-    if not isinstance(exc, anthropic.APIStatusError):
-        return f"the Anthropic API call failed ({type(exc).__name__})", False
-    status, detail = exc.status_code, api_error_message(exc)
-    if isinstance(exc, anthropic.OverloadedError) or status == 529:
-        return f"the Anthropic API is overloaded (HTTP 529) {attempts}; try again later", True
-    if isinstance(exc, anthropic.RateLimitError):
-        return f"the Anthropic API rate limit was hit (HTTP 429) {attempts}; try again later", True
-    if isinstance(exc, anthropic.InternalServerError) or status >= 500 or status in (408, 409):
-        return f"the Anthropic API failed (HTTP {status}) {attempts}: {detail}; try again later", True
-    if isinstance(exc, anthropic.AuthenticationError):
-        return f"the Anthropic API rejected the API key (HTTP 401: {detail}); the operator must check " \
-               "ANTHROPIC_API_KEY", False
-    if isinstance(exc, anthropic.PermissionDeniedError):
-        return f"the Anthropic API key may not use this (HTTP 403: {detail}); the operator must check " \
-               "the key's permissions and BOT_MODEL", False
-    if isinstance(exc, anthropic.NotFoundError):
-        return f"the Anthropic API does not know this (HTTP 404: {detail}); check BOT_MODEL ({agent.model})", False
-    return f"the Anthropic API rejected the request (HTTP {status}: {detail})", False
-
-
-def outage_of_api_error(exc: anthropic.APIError) -> str:
-    """The outage in a few words, for "waiting for … until 14:05 UTC"."""
-    if isinstance(exc, anthropic.APITimeoutError | anthropic.APIConnectionError):
-        return "the Anthropic API to answer again"
-    status = getattr(exc, "status_code", None)
-    if status == 529:
-        return "the Anthropic API (overloaded)"
-    if status == 429:
-        return "the Anthropic API rate limit"
-    return f"the Anthropic API (HTTP {status})"
-
-
-def retry_after_of(exc: anthropic.APIError) -> float | None:
-    """Seconds the API asked us to wait (`retry-after`), when it said."""
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return max(float(value), 1.0) if value is not None else None
-    except ValueError:
-        return None
-
-
-def api_error_message(exc: anthropic.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else body
-    message = str(error.get("message") or "no details")
-    return message[:MAX_ERROR_MESSAGE_CHARS]

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from bot.ops import redeliver as redeliver_module
-from bot.cli import redeliver_when_up, serve
+from bot.cli.serve import redeliver_when_up, serve
 from bot.github.client import GitHubApps
 from bot.ops.redeliver import DurationError, needing_redelivery, parse_duration, redeliver_failed
 from tests.fakes.agent import ScriptedAgent
