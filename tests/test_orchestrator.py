@@ -11,8 +11,8 @@ from bot.core.orchestrator import (
     SessionComplete,
     Step,
     Waiting,
+    SESSION_STEPS,
     next_step,
-    steps,
 )
 
 I, G, R, F, Z, V = (Step.Initialize, Step.GenerateImplementation, Step.RunTests, Step.FixTestFailures,
@@ -50,7 +50,7 @@ BASE = [*ok(I), *ok(G, {"commit_sha": "c1"})]
 
 
 def test_steps_are_ordered():
-    assert steps() == (I, G, R, F, Z)
+    assert SESSION_STEPS == (I, G, R, F, Z)
 
 
 CASES = {

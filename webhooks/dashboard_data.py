@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.record import SessionRecord
+from bot.core.usage import Usage
 from bot.ops.queries import decode_transcript, last_steps
 from bot.store.models import Interaction, Session
 from webhooks.viewer import Viewer
@@ -41,8 +43,7 @@ class SessionRow:
 
     @property
     def tokens(self) -> int:
-        s = self.session
-        return s.input_tokens + s.output_tokens + s.cache_write_tokens + s.cache_read_tokens
+        return Usage.of(self.session).total
 
 
 @dataclass
@@ -84,12 +85,8 @@ class TimelineRow:
 @dataclass
 class StepUsage:
     step: str
-    attempts: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: float = 0.0
+    attempts: int
+    usage: Usage
 
 
 @dataclass
@@ -138,8 +135,8 @@ async def session_detail(db: AsyncSession, viewer: Viewer, session_id: int, html
         session=session,
         timeline=[TimelineRow(i, summarize(i), result_json(i.result)) for i in interactions],
         commits=commits_of(interactions, repo_url),
-        checks=checks_of(interactions),
-        usage=usage_by_step(interactions),
+        checks=checks_of(SessionRecord(interactions)),
+        usage=usage_by_step(SessionRecord(interactions)),
         transcripts=[Transcript(i.seq, i.step, readable_transcript(i.transcript))
                      for i in interactions if i.transcript],
     )
@@ -179,35 +176,19 @@ def commits_of(interactions: Sequence[Interaction], repo_url: str) -> list[Commi
             for i in interactions if i.commit_sha and SHA.fullmatch(i.commit_sha)]
 
 
-def checks_of(interactions: Sequence[Interaction]) -> list[CheckRun]:
+def checks_of(record: SessionRecord) -> list[CheckRun]:
     """The check runs RunTests recorded, newest results last."""
-    runs = []
-    for i in interactions:
-        result = i.result or {}
-        if i.step != "RunTests" or i.status != "succeeded" or not isinstance(result.get("checks"), list):
-            continue
-        for check in result["checks"]:
-            if isinstance(check, dict):
-                url = check.get("url")
-                runs.append(CheckRun(i.seq, str(result.get("head_sha") or ""), str(check.get("name", "?")),
-                                     check.get("conclusion"), bool(check.get("passed")),
-                                     url if isinstance(url, str) and url.startswith(("https://", "http://")) else None))
-    return runs
+    return [CheckRun(entry.seq, tests.head_sha or "", str(check.get("name", "?")), check.get("conclusion"),
+                     bool(check.get("passed")), safe_url(check.get("url")))
+            for entry, tests in record.test_runs() for check in tests.checks if isinstance(check, dict)]
 
 
-def usage_by_step(interactions: Sequence[Interaction]) -> list[StepUsage]:
-    usage: dict[str, StepUsage] = {}
-    for i in interactions:
-        if i.status not in ("succeeded", "failed"):
-            continue
-        row = usage.setdefault(i.step, StepUsage(i.step))
-        row.attempts += 1
-        row.input_tokens += i.input_tokens or 0
-        row.output_tokens += i.output_tokens or 0
-        row.cache_write_tokens += i.cache_write_tokens or 0
-        row.cache_read_tokens += i.cache_read_tokens or 0
-        row.cost_usd += i.cost_usd or 0.0
-    return list(usage.values())
+def safe_url(url: object) -> str | None:
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def usage_by_step(record: SessionRecord) -> list[StepUsage]:
+    return [StepUsage(step, attempts, usage) for step, (attempts, usage) in record.usage_by_step().items()]
 
 
 def readable_transcript(blob: bytes) -> str:

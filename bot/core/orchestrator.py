@@ -24,6 +24,15 @@ class Step(str, enum.Enum):
     Revise = "Revise"
 
 
+class Status(str, enum.Enum):
+    """An interaction's status: the only spelling of these words in the code."""
+
+    started = "started"
+    succeeded = "succeeded"
+    failed = "failed"
+    received = "received"  # a signal from outside: checks changed, a human instruction, /retry, /stop…
+
+
 class Signal(str, enum.Enum):
     checks = "checks"              # check runs changed on the head commit (or a reconciliation tick)
     instruction = "instruction"    # a maintainer's comment or review to act on
@@ -37,9 +46,8 @@ class Signal(str, enum.Enum):
     edited = "edited"              # a writer edited the issue: later steps use the new text (changes no step)
 
 
-def steps() -> tuple[Step, ...]:
-    """The ordered steps of a session (Revise joins when a human asks for changes)."""
-    return (Step.Initialize, Step.GenerateImplementation, Step.RunTests, Step.FixTestFailures, Step.Finalize)
+SESSION_STEPS = (Step.Initialize, Step.GenerateImplementation, Step.RunTests, Step.FixTestFailures, Step.Finalize)
+"""The ordered steps of a session (Revise joins when a human asks for changes)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,7 @@ class _State:
 
 
 def is_outage(record: Record) -> bool:
-    return record.status == "failed" and (record.result or {}).get("kind") == "outage"
+    return record.status == Status.failed and (record.result or {}).get("kind") == "outage"
 
 
 def next_step(session: SessionLimits | None, interactions: Sequence[Record]) -> Decision:
@@ -131,15 +139,15 @@ def _limits(session: SessionLimits | None) -> Limits:
 
 def _apply(state: _State, record: Record) -> str | None:
     """Fold one record into the state; a string explains why the record is invalid."""
-    if record.status == "received":
+    if record.status == Status.received:
         return _apply_signal(state, record)
     try:
         step = Step(record.step)
     except ValueError:
         return f"unknown step {record.step!r}"
-    if record.status == "started":
+    if record.status == Status.started:
         return _apply_start(state, record, step)
-    if record.status in {"succeeded", "failed"}:
+    if record.status in (Status.succeeded, Status.failed):
         return _apply_finish(state, record, step)
     return f"unknown status {record.status!r}"
 
@@ -172,10 +180,10 @@ def _apply_finish(state: _State, record: Record, step: Step) -> str | None:
             return None  # a duplicate of the outcome already recorded
         return f"{record.step} {record.status} without having started"
     state.open = None
-    if record.status == "failed":
+    if record.status == Status.failed:
         if not is_outage(record):  # an outage says nothing about the step: it does not use up an attempt
             state.failures = state.failures + 1 if state.last is not None and state.last.step == record.step \
-                and state.last.status == "failed" else 1
+                and state.last.status == Status.failed else 1
         state.last = record
         return None
     state.failures = 0
@@ -234,7 +242,7 @@ def _decide(state: _State) -> Decision:
     last = state.last
     if last is None:
         return Step.Initialize
-    if last.status == "failed":
+    if last.status == Status.failed:
         return _after_failure(state, last)
     effective = state.last_effective
     if effective is None:

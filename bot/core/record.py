@@ -9,24 +9,15 @@ interaction rows.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.core.orchestrator import Decision, Limits, Record, Signal, Step, next_step
+from bot.core.orchestrator import WRITING_STEPS, Decision, Limits, Record, Signal, Status, Step, next_step
 from bot.core.repo_config import RepoConfig
 from bot.core.results import RESULT_TYPES, EditResult, FailureResult, Result, RunTestsResult
-
-
-class Status(str, enum.Enum):
-    """An interaction's status: the only spelling of these words in the code."""
-
-    started = "started"
-    succeeded = "succeeded"
-    failed = "failed"
-    received = "received"  # a signal from outside: checks changed, a human instruction, /retry, /stop…
+from bot.core.usage import Usage
 
 
 class Entry(Protocol):
@@ -172,3 +163,31 @@ class SessionRecord:
         pending = [dict(e.input or {}, seq=e.seq) for e in self.entries
                    if e.step == Signal.instruction.value and e.status == Status.received and e.seq not in answered]
         return sorted(pending, key=lambda i: (str(i.get("at") or ""), i["seq"]))
+
+    # ----- what it did, for people
+
+    def last_finished(self) -> Entry | None:
+        """The last step attempt that ended (signals aside)."""
+        return next((e for e in reversed(self.entries) if e.status in (Status.succeeded, Status.failed)), None)
+
+    def files_changed(self) -> list[str]:
+        """Every file a writing step changed, in the order they were first changed."""
+        files: dict[str, None] = {}
+        for entry in self.entries:
+            if entry.step in WRITING_STEPS and entry.status == Status.succeeded:
+                files.update(dict.fromkeys(str(f) for f in (entry.result or {}).get("files") or []))
+        return list(files)
+
+    def test_runs(self) -> list[tuple[Entry, RunTestsResult]]:
+        """Every successful RunTests, oldest first, with what it read."""
+        return [(e, RunTestsResult.from_dict(e.result)) for e in self.entries
+                if e.step == Step.RunTests.value and e.status == Status.succeeded]
+
+    def usage_by_step(self) -> dict[str, tuple[int, Usage]]:
+        """Per step: its finished attempts and what they cost together."""
+        usage: dict[str, tuple[int, Usage]] = {}
+        for entry in self.entries:
+            if entry.status in (Status.succeeded, Status.failed):
+                attempts, total = usage.get(entry.step, (0, Usage()))
+                usage[entry.step] = (attempts + 1, total + Usage.of(entry))
+        return usage

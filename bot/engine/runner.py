@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.agent import Agent
 from bot.config import Settings
-from bot.core.orchestrator import Signal, Step
+from bot.core.orchestrator import Signal, Status, Step
 from bot.core.record import SessionRecord
 from bot.engine.publishing import Publisher
 from bot.engine.work import SessionWork
@@ -68,7 +68,7 @@ class Runner:
 
         `key` names what it came from (`comment:123`, `review:45`): a replay of it (the same
         comment delivered again, under a new delivery id) is recorded once only. False: a replay."""
-        recorded = await store.append_interaction(self.db, session_id, signal, "received", input=payload or {},
+        recorded = await store.append_interaction(self.db, session_id, signal, Status.received.value, input=payload or {},
                                                   dedupe_key=key)
         if recorded is None:
             log.info("session %s: %s from %s was recorded before; a replay changes nothing", session_id, signal, key)

@@ -15,8 +15,8 @@ from githubkit.exception import RequestFailed
 
 from bot.agent import Agent
 from bot.config import Settings
-from bot.core.orchestrator import InvalidInteraction, SessionComplete, Step, Waiting
-from bot.core.record import SessionRecord, Status
+from bot.core.orchestrator import InvalidInteraction, SessionComplete, Status, Step, Waiting
+from bot.core.record import SessionRecord
 from bot.core.results import FailureResult
 from bot.core.usage import Usage
 from bot.engine.outages import outage_of, outage_result, outage_wait

@@ -1,6 +1,6 @@
 """What the operator's commands read and change: sessions and deliveries, straight from the database.
 
-`component-bot sessions …` and `deliveries …` (bot/cli.py) call these, then print the result as a
+`component-bot sessions …` and `deliveries …` (bot/cli/operators.py) call these, then print the result as a
 table, as text, or as JSON. Changing a session only ever appends a signal, as a maintainer's
 `/retry` or `/stop` would; the running `serve` acts on it (its runner sweeps for such signals).
 """
@@ -18,12 +18,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 
-from bot.core.orchestrator import Signal
+from bot.core.orchestrator import Signal, Status
+from bot.core.record import SessionRecord
+from bot.core.usage import Usage
 from bot.store import sessions as store
 from bot.store.models import FINAL_STATUSES, Delivery, DeliveryOutcome, Interaction, Session, SessionStatus, utcnow
 
 MAX_TRANSCRIPT_BYTES = 8 * 1024 * 1024  # decompressed; a larger transcript is cut, never inflated whole
-WRITING_STEPS = ("GenerateImplementation", "FixTestFailures", "Revise")
 ACTIVE = "active"  # every status that is not final
 
 
@@ -55,7 +56,7 @@ async def last_steps(s: AsyncSession, session_ids: Sequence[int]) -> dict[int, t
     if not session_ids:
         return {}
     latest = (select(Interaction.session_id, func.max(Interaction.seq).label("seq"))
-              .where(Interaction.session_id.in_(session_ids), Interaction.status != "received")
+              .where(Interaction.session_id.in_(session_ids), Interaction.status != Status.received.value)
               .group_by(Interaction.session_id).subquery())
     rows = await s.execute(
         select(Interaction.session_id, Interaction.step, Interaction.status)
@@ -87,9 +88,8 @@ def session_summary(session: Session, step: str | None, step_status: str | None)
 
 
 def tokens_of(row: Session | Interaction) -> dict[str, int]:
-    counts = {"input": row.input_tokens or 0, "output": row.output_tokens or 0,
-              "cache_write": row.cache_write_tokens or 0, "cache_read": row.cache_read_tokens or 0}
-    return {**counts, "total": sum(counts.values())}
+    usage = Usage.of(row)
+    return {**usage.by_kind(), "total": usage.total}
 
 
 async def load_session(db: async_sessionmaker[AsyncSession], session_id: int, *,
@@ -108,45 +108,25 @@ async def load_session(db: async_sessionmaker[AsyncSession], session_id: int, *,
 def session_record(session: Session, interactions: Sequence[Interaction], *,
                    transcripts: bool = False) -> dict[str, Any]:
     """The session's record: what it changed, committed and saw, what it cost, and its timeline."""
-    summary = session_summary(session, *_last_step(interactions))
+    record = SessionRecord(interactions)
+    last = record.last_finished()
+    summary = session_summary(session, last.step if last else None, last.status if last else None)
+    tests = record.tests() if record.test_runs() else None
     return {
         **summary,
         "design_path": session.design_path,
         "test_path": session.test_path,
         "base_sha": session.base_sha,
-        "files": files_of(interactions),
-        "commits": [{"seq": i.seq, "step": i.step, "sha": i.commit_sha, "at": i.created_at.isoformat()}
-                    for i in interactions if i.commit_sha and i.status == "succeeded"],
-        "checks": checks_of(interactions),
+        "files": record.files_changed(),
+        "commits": [{"seq": e.seq, "step": e.step, "sha": e.commit_sha, "at": e.created_at.isoformat()}
+                    for e in record.commits()],
+        "checks": {key: value for key, value in tests.to_dict().items() if key in CHECK_KEYS} if tests else None,
         "usage": {**summary["tokens"], "cost_usd": summary["cost_usd"]},
         "timeline": [timeline_entry(i, transcripts=transcripts) for i in interactions],
     }
 
 
-def _last_step(interactions: Sequence[Interaction]) -> tuple[str | None, str | None]:
-    for interaction in reversed(interactions):
-        if interaction.status != "received":
-            return interaction.step, interaction.status
-    return None, None
-
-
-def files_of(interactions: Sequence[Interaction]) -> list[str]:
-    """Every file a writing step changed, in the order they were first changed."""
-    files: dict[str, None] = {}
-    for interaction in interactions:
-        if interaction.step in WRITING_STEPS and interaction.status == "succeeded":
-            files.update(dict.fromkeys(str(f) for f in (interaction.result or {}).get("files") or []))
-    return list(files)
-
-
-def checks_of(interactions: Sequence[Interaction]) -> dict[str, Any] | None:
-    """What the last finished RunTests read: its state, the checks and what failed."""
-    for interaction in reversed(interactions):
-        result = interaction.result or {}
-        if interaction.step == "RunTests" and interaction.status == "succeeded":
-            return {key: result[key] for key in ("state", "head_sha", "checks", "failed_checks", "failing_tests",
-                                                 "pre_existing", "reason", "note") if key in result}
-    return None
+CHECK_KEYS = ("state", "head_sha", "checks", "failed_checks", "failing_tests", "pre_existing", "reason", "note")
 
 
 def timeline_entry(interaction: Interaction, *, transcripts: bool = False) -> dict[str, Any]:
@@ -155,9 +135,9 @@ def timeline_entry(interaction: Interaction, *, transcripts: bool = False) -> di
         "at": interaction.created_at.isoformat(),
         "step": interaction.step,
         "status": interaction.status,
-        "kind": "signal" if interaction.status == "received" else "step",
+        "kind": "signal" if interaction.status == Status.received else "step",
     }
-    if interaction.status != "received":
+    if interaction.status != Status.received:
         entry["attempt"] = interaction.attempt
     for key, value in (("input", interaction.input), ("result", interaction.result),
                        ("commit_sha", interaction.commit_sha), ("error", interaction.error)):
@@ -198,7 +178,7 @@ async def retry_session(db: async_sessionmaker[AsyncSession], session_id: int) -
     if SessionStatus(session.status).is_final and not await store.reopen_session(db, session):
         raise OpsError(f"session {session_id} cannot be reopened: {session.repository_full_name}"
                        f"#{session.issue_number} has another active session")
-    await store.append_interaction(db, session_id, Signal.retry.value, "received", input=signal_origin())
+    await store.append_interaction(db, session_id, Signal.retry.value, Status.received.value, input=signal_origin())
     return session
 
 
@@ -207,7 +187,7 @@ async def cancel_session(db: async_sessionmaker[AsyncSession], session_id: int) 
     session, _ = await load_session(db, session_id)
     if SessionStatus(session.status).is_final:
         raise OpsError(f"session {session_id} is already {session.status}")
-    await store.append_interaction(db, session_id, Signal.stop.value, "received", input=signal_origin())
+    await store.append_interaction(db, session_id, Signal.stop.value, Status.received.value, input=signal_origin())
     return session
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from bot.core.orchestrator import Status
 from bot.telemetry.logs import redact
 
 INDENT = "    "
@@ -127,7 +128,7 @@ def _timeline_line(entry: dict[str, Any]) -> str:
         by = (entry.get("input") or {}).get("by")
         return f"{INDENT}#{entry['seq']:<3} {when}  signal {entry['step']}" + (f" (by {by})" if by else "")
     text = f"{INDENT}#{entry['seq']:<3} {when}  {entry['step']} {entry['status']}"
-    if entry["status"] == "started" and entry.get("attempt", 1) > 1:
+    if entry["status"] == Status.started and entry.get("attempt", 1) > 1:
         text += f" (attempt {entry['attempt']})"
     detail = _detail(entry)
     return text + (f": {detail}" if detail else "")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import re
-from bot.core.orchestrator import Step, steps
-from bot.core.record import Entry, SessionRecord, Status
+from bot.core.orchestrator import SESSION_STEPS, Status, Step
+from bot.core.record import Entry, SessionRecord
 from bot.core.usage import Usage
 from bot.render.templating import render
 from bot.store.models import Session, SessionStatus
@@ -72,7 +72,7 @@ def render_status(session: Session, record: SessionRecord, *, max_fix_iterations
 
 
 def _rows(record: SessionRecord, current: str | None) -> list[dict[str, str]]:
-    shown = [*steps(), Step.Revise] if any(e.step == Step.Revise.value for e in record.entries) else list(steps())
+    shown = [*SESSION_STEPS, Step.Revise] if record.finished(Step.Revise) else list(SESSION_STEPS)
     rows = []
     for step in shown:
         finished = record.finished(step)

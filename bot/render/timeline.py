@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.store.models import Interaction, Session
+from bot.core.orchestrator import Status
+from bot.core.record import Entry
+from bot.core.usage import Usage
+from bot.store.models import Session
 
-ICONS = {"succeeded": "✓", "failed": "✗", "started": "…", "received": "•"}
+ICONS = {Status.succeeded: "✓", Status.failed: "✗", Status.started: "…", Status.received: "•"}
 
 
-def render_timeline(session: Session, interactions: Sequence[Interaction]) -> str:
+def render_timeline(session: Session, interactions: Sequence[Entry]) -> str:
     rows = [f"**Session {session.id}** for #{session.issue_number} ({session.component_name or 'component'}): "
             f"{session.status.replace('_', ' ')}" + (f" — {session.status_reason}" if session.status_reason else ""),
             "", "| # | step | | when | detail |", "|--:|---|:-:|---|---|"]
     for i in interactions:
-        if i.status == "started" and any(j.seq > i.seq and j.step == i.step and j.status != "received"
+        if i.status == Status.started and any(j.seq > i.seq and j.step == i.step and j.status != Status.received
                                           for j in interactions):
             continue  # the step's outcome row says it all
-        rows.append(f"| {i.seq} | {i.step} | {ICONS.get(i.status, '')} | {i.created_at:%Y-%m-%d %H:%M} UTC | "
+        rows.append(f"| {i.seq} | {i.step} | {ICONS.get(Status(i.status), '')} | {i.created_at:%Y-%m-%d %H:%M} UTC | "
                     f"{_detail(i)} |")
-    tokens = session.input_tokens + session.output_tokens + session.cache_read_tokens + session.cache_write_tokens
-    rows += ["", f"Fix iterations: {session.fix_iterations} · tokens: {tokens:,} · est. cost: ${session.cost_usd:.2f}"]
+    rows += ["", f"Fix iterations: {session.fix_iterations} · tokens: {Usage.of(session).total:,} · "
+                 f"est. cost: ${session.cost_usd:.2f}"]
     return "\n".join(rows)
 
 
-def _detail(interaction: Interaction) -> str:
+def _detail(interaction: Entry) -> str:
     result = interaction.result or {}
     if interaction.error:
         text = interaction.error.splitlines()[0]

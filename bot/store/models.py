@@ -144,13 +144,6 @@ class Session(Base):
         return self.repository_full_name.split("/", 1)[1]
 
 
-class InteractionStatus(str, enum.Enum):
-    started = "started"
-    succeeded = "succeeded"
-    failed = "failed"
-    received = "received"  # a signal from outside: checks changed, a human instruction, /retry, /stop…
-
-
 class Interaction(Base):
     """Append-only record of a session: step attempts (started → succeeded|failed) and signals.
 

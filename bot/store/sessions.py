@@ -100,10 +100,6 @@ async def for_pull_request(s: AsyncSession, scope: Scope, pr_number: int) -> Ses
     return await s.scalar(_scoped(scope).where(Session.pr_number == pr_number).order_by(Session.id.desc()).limit(1))
 
 
-async def for_branch(s: AsyncSession, scope: Scope, branch: str) -> Session | None:
-    return await s.scalar(_scoped(scope).where(Session.branch == branch).order_by(Session.id.desc()).limit(1))
-
-
 async def waiting_on_sha(s: AsyncSession, scope: Scope, head_sha: str) -> Sequence[Session]:
     rows = await s.scalars(_scoped(scope).where(Session.head_sha == head_sha, Session.active_key.is_not(None)))
     return rows.all()
