@@ -1,0 +1,90 @@
+"""Steps, one at a time: a StepContext over the fake GitHub and a scripted agent, no runner."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.orchestrator import Step
+from bot.core.record import SessionRecord
+from bot.core.results import InitializeResult
+from bot.github.repository import Repository
+from bot.steps import StepContext, StepFailure
+from bot.steps import finalize, generate, initialize, run_tests
+from bot.store import sessions as store
+from bot.store.models import utcnow
+from bot.store.sessions import Scope
+from tests.fakes.agent import ScriptedAgent
+from tests.harness import ISSUE_BODY, REPO, STACK_IMPL
+
+
+@pytest.fixture
+async def session(db, fake):
+    repo = fake.repo(REPO)
+    return await store.create_session(db, Scope(42, repo.id, REPO), 1, trigger="label", triggered_by="maria",
+                                      request={"title": "Implement the stack", "body": ISSUE_BODY})
+
+
+def step_context(step, session, record, apps, unit_settings, agent=None) -> StepContext:
+    async def save(**values):
+        for key, value in values.items():
+            setattr(session, key, value)
+
+    return StepContext(session=session, record=SessionRecord(record), step=step, attempt=1,
+                       repository=Repository(apps.installation(42), REPO, apps.bot_login), settings=unit_settings,
+                       agent=agent or ScriptedAgent(), save=save, now=utcnow)
+
+
+class Row:
+    """An interaction row, as the record reads it."""
+
+    def __init__(self, seq, step, status, result=None, commit_sha=None):
+        self.seq, self.step, self.status, self.result, self.commit_sha = seq, step, status, result, commit_sha
+        self.input, self.error, self.attempt, self.created_at = {}, None, 1, utcnow()
+
+
+async def initialized(session, apps, unit_settings) -> list[Row]:
+    outcome = await initialize.run(step_context(Step.Initialize, session, [], apps, unit_settings))
+    for key, value in outcome.session_updates.items():
+        setattr(session, key, value)
+    return [Row(1, "Initialize", "started"), Row(2, "Initialize", "succeeded", outcome.result.to_dict())]
+
+
+async def test_initialize_records_the_spec_at_the_base_and_creates_the_branch(session, fake, apps, unit_settings):
+    [_, row] = await initialized(session, apps, unit_settings)
+    result = InitializeResult.from_dict(row.result)
+    assert result.branch == "component-bot/1-stack" == session.branch
+    assert "component-bot/1-stack" in fake.repo(REPO).branches
+    assert result.inputs["tests"]["text"] == fake.read_file(REPO, "main", "tests/test_stack.py")
+
+
+async def test_initialize_without_the_design_file_waits_for_a_person(session, fake, apps, unit_settings):
+    fake.push(REPO, "main", {"docs/stack.md": None}, author="maria")
+    with pytest.raises(StepFailure) as failure:
+        await initialize.run(step_context(Step.Initialize, session, [], apps, unit_settings))
+    assert failure.value.kind == "needs_human" and "docs/stack.md" in failure.value.reason
+
+
+async def test_generate_commits_once_and_opens_a_draft_pull_request(session, fake, apps, unit_settings):
+    rows = await initialized(session, apps, unit_settings)
+    agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
+    outcome = await generate.run(step_context(Step.GenerateImplementation, session, rows, apps, unit_settings, agent))
+    [pull] = fake.repo(REPO).pulls.values()
+    assert pull.draft and outcome.result.pr_number == pull.number
+    assert fake.read_file(REPO, session.branch, "widgets/stack.py") == STACK_IMPL
+
+
+async def test_run_tests_waits_while_no_check_has_appeared(session, apps, unit_settings):
+    rows = await initialized(session, apps, unit_settings)
+    outcome = await run_tests.run(step_context(Step.RunTests, session, rows, apps, unit_settings))
+    assert outcome.result.state == "pending" and "waiting for check runs" in outcome.result.reason
+
+
+async def test_finalize_under_the_manual_policy_marks_ready_and_waits(session, fake, apps, unit_settings):
+    rows = await initialized(session, apps, unit_settings)
+    generated = await generate.run(step_context(Step.GenerateImplementation, session, rows, apps, unit_settings,
+                                                ScriptedAgent({"widgets/stack.py": STACK_IMPL})))
+    session.head_sha, session.pr_number = generated.commit_sha, generated.result.pr_number
+    outcome = await finalize.run(step_context(Step.Finalize, session, rows, apps, unit_settings))
+    assert not outcome.result.merged and "maintainer" in outcome.result.waiting_for
+    assert outcome.result.spec_unchanged
+    assert not fake.repo(REPO).pulls[session.pr_number].draft
