@@ -6,6 +6,8 @@ from __future__ import annotations
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
+from bot.github.errors import unless_exists
+
 STATE_LABELS = {
     "component:in-progress": ("fbca04", "component-bot is implementing this component"),
     "component:needs-human": ("d93f0b", "component-bot needs a maintainer to act"),
@@ -15,19 +17,10 @@ STATE_LABELS = {
 
 
 async def ensure_label(gh: GitHub, owner: str, repo: str, name: str) -> None:
+    """Create the label with its colour and description; GitHub answers 422 when it exists already."""
     color, description = STATE_LABELS.get(name, ("ededed", ""))
-    try:
-        await gh.rest.issues.async_get_label(owner, repo, name)
-        return
-    except RequestFailed as exc:
-        if exc.response.status_code != 404:
-            raise
-    try:
-        await gh.rest.issues.async_create_label(owner, repo, data={"name": name, "color": color,
-                                                                   "description": description})
-    except RequestFailed as exc:
-        if exc.response.status_code != 422:  # created meanwhile
-            raise
+    await unless_exists(gh.rest.issues.async_create_label(owner, repo, data={"name": name, "color": color,
+                                                                             "description": description}))
 
 
 async def set_state_label(gh: GitHub, owner: str, repo: str, issue_number: int, name: str | None,
