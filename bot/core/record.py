@@ -93,6 +93,13 @@ class SessionRecord:
                 attempt += 1
         return attempt
 
+    def first_try(self, step: Step) -> bool:
+        """No earlier attempt of this occurrence of the step, failed or abandoned by a crash: what
+        the session knows of the branch is all there is (a retry must look again)."""
+        last = self.entries[-1] if self.entries else None
+        abandoned = last is not None and last.step == step.value and last.status == Status.started
+        return self.attempt_number(step) == 1 and not abandoned
+
     def occurrence(self, step: Step) -> int:
         """How many times the step has succeeded before, plus one: names this run's commit."""
         return 1 + sum(1 for e in self.entries if e.step == step.value and e.status == Status.succeeded)

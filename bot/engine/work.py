@@ -15,7 +15,7 @@ from githubkit.exception import RequestFailed
 
 from bot.agent import Agent
 from bot.config import Settings
-from bot.core.orchestrator import InvalidInteraction, SessionComplete, Status, Step, Waiting
+from bot.core.orchestrator import WRITING_STEPS, InvalidInteraction, SessionComplete, Status, Step, Waiting
 from bot.core.record import SessionRecord
 from bot.core.results import FailureResult
 from bot.core.usage import Usage
@@ -73,8 +73,9 @@ class SessionWork:
                                            input={"head_sha": session.head_sha})
             if session.status != SessionStatus.running.value or not record.entries:
                 await self.save(session, {"status": SessionStatus.running.value, "status_reason": None})
-                await self.publisher.label(session, SessionStatus.running.value)
-            await self.publish(session, record, current=step.value)
+                await self.save(session, await self.publisher.label(session, SessionStatus.running.value))
+            if step in WRITING_STEPS:  # the agent works for minutes: show it; other steps take a moment
+                await self.publish(session, record, current=step.value)
             try:
                 outcome = await self.execute(session, record, step, attempt)
             except StepFailure as failure:
@@ -111,7 +112,7 @@ class SessionWork:
         updates = {**outcome.session_updates, **(Usage.of(session) + outcome.usage).columns()}
         old_head, new_head = session.head_sha, updates.get("head_sha")
         if old_head and new_head and new_head != old_head and step != Step.Initialize:
-            await self.publisher.complete_superseded(session, old_head, new_head)
+            await self.publisher.complete_superseded(session, new_head)
         if step == Step.FixTestFailures:
             updates["fix_iterations"] = session.fix_iterations + 1
         await self.save(session, updates)
@@ -161,7 +162,7 @@ class SessionWork:
             log.info("session is now %s: %s", status, reason)
         await self.publish(session, record, current=None)
         if changed:
-            await self.publisher.label(session, status)
+            await self.save(session, await self.publisher.label(session, status))
         if changed and status in {SessionStatus.needs_human.value, SessionStatus.failed.value}:
             where = session.pr_number or (session.issue_number if record.spec_problem() else None)
             if where is not None:
@@ -170,9 +171,7 @@ class SessionWork:
             self.on_paused(session.id, record.paused_until() or self.now())
 
     async def publish(self, session: Session, record: SessionRecord, current: str | None) -> None:
-        comment_id = await self.publisher.status(session, record, current)
-        if comment_id is not None and comment_id != session.status_comment_id:
-            await self.save(session, {"status_comment_id": comment_id})
+        await self.publisher.status(session, record, current, lambda **values: self.save(session, values))
 
 
 def compress_transcript(transcript: list[dict[str, Any]]) -> bytes | None:

@@ -24,27 +24,25 @@ async def find_check_run(gh: GitHub, owner: str, repo: str, sha: str, app_id: in
     return max(runs, key=lambda r: r["id"]) if runs else None
 
 
-async def publish_check_run(gh: GitHub, owner: str, repo: str, sha: str, app_id: int, body: dict[str, Any]) -> None:
-    """Create our check run on `sha`, or update it when what it shows changed."""
-    existing = await find_check_run(gh, owner, repo, sha, app_id)
-    if existing is None:
-        await gh.rest.checks.async_create(owner, repo, data={**body, "name": CHECK_NAME, "head_sha": sha,
-                                                             "started_at": now_iso()})
-    elif not _same(existing, body):
-        await gh.rest.checks.async_update(owner, repo, existing["id"], data={**body, "name": CHECK_NAME})
+async def create_check_run(gh: GitHub, owner: str, repo: str, sha: str, app_id: int, body: dict[str, Any], *,
+                           may_exist: bool) -> int:
+    """Our check run on `sha`, created (or, when an earlier attempt may have created it, found and updated)."""
+    existing = await find_check_run(gh, owner, repo, sha, app_id) if may_exist else None
+    if existing is not None:
+        await update_check_run(gh, owner, repo, existing["id"], body)
+        return existing["id"]
+    created = await gh.rest.checks.async_create(owner, repo, data={**body, "name": CHECK_NAME, "head_sha": sha,
+                                                                   "started_at": now_iso()})
+    return created.json()["id"]
 
 
-async def complete_superseded(gh: GitHub, owner: str, repo: str, old_sha: str, new_sha: str, app_id: int) -> None:
+async def update_check_run(gh: GitHub, owner: str, repo: str, run_id: int, body: dict[str, Any]) -> None:
+    await gh.rest.checks.async_update(owner, repo, run_id, data={**body, "name": CHECK_NAME})
+
+
+async def complete_superseded(gh: GitHub, owner: str, repo: str, run_id: int, new_sha: str) -> None:
     """The check run of a commit the session moved past: completed, neutral, pointing to the new one."""
-    existing = await find_check_run(gh, owner, repo, old_sha, app_id)
-    if existing is None or existing.get("status") == "completed":
-        return
-    await gh.rest.checks.async_update(owner, repo, existing["id"], data={
+    await gh.rest.checks.async_update(owner, repo, run_id, data={
         "status": "completed", "conclusion": "neutral", "completed_at": now_iso(),
         "output": {"title": f"Superseded by {new_sha[:7]}", "summary": f"component-bot continued on {new_sha}."},
     })
-
-
-def _same(existing: dict[str, Any], body: dict[str, Any]) -> bool:
-    return (existing.get("status"), existing.get("conclusion"), (existing.get("output") or {}).get("summary")) == (
-        body.get("status"), body.get("conclusion"), body["output"]["summary"])

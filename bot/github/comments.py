@@ -32,9 +32,11 @@ class Comments:
         if await self.find(number, marker) is None:
             await self.gh.rest.issues.async_create_comment(self.owner, self.repo, number, body=body)
 
-    async def publish(self, number: int, marker: str, body: str, known_id: int | None = None) -> int:
-        """Edit our comment with `marker` (`known_id` when we know it), or create it; returns its id."""
-        comment_id = known_id or await self.find(number, marker)
+    async def publish(self, number: int, marker: str, body: str, known_id: int | None = None, *,
+                      may_exist: bool = True) -> int:
+        """Edit our comment with `marker` (`known_id` when we know it), or create it; returns its id.
+        `may_exist=False`: nothing can have posted it before, so it is not looked for."""
+        comment_id = known_id or (await self.find(number, marker) if may_exist else None)
         if comment_id is not None:
             await self.gh.rest.issues.async_update_comment(self.owner, self.repo, comment_id, body=body)
             return comment_id

@@ -11,6 +11,7 @@ from githubkit import GitHub
 
 from bot.core.spec import Lock, SpecFile
 from bot.github import checks, labels, merging, pulls, threads
+from bot.github.base import BaseCommit, read_base
 from bot.github.comments import Comments
 from bot.github.errors import unless_exists
 from bot.github.permissions import can_write
@@ -21,10 +22,12 @@ REACTION_SUBJECTS = ("issue", "issue_comment", "review_comment")
 
 
 class Repository:
-    def __init__(self, gh: GitHub, full_name: str, bot_login: Callable[[], Awaitable[str]]) -> None:
+    def __init__(self, gh: GitHub, full_name: str, bot_login: Callable[[], Awaitable[str]],
+                 known_labels: set[tuple[str, str]] | None = None) -> None:
         self.gh, self.full_name = gh, full_name
         self.owner, self.name = full_name.split("/", 1)
         self._bot_login = bot_login
+        self._known_labels = known_labels if known_labels is not None else set()
 
     # ----- people
 
@@ -54,14 +57,15 @@ class Repository:
                 "review_comment": rest.async_create_for_pull_request_review_comment}[subject]
         await call(self.owner, self.name, subject_id, content=content)
 
-    async def set_state_label(self, number: int, name: str | None, current: Iterable[str] | None = None) -> None:
-        await labels.set_state_label(self.gh, self.owner, self.name, number, name,
-                                     list(current) if current is not None else None)
+    async def set_state_label(self, number: int, name: str | None) -> None:
+        await labels.set_state_label(self.gh, self.owner, self.name, number, name, self._known_labels)
 
     # ----- branches and files
 
-    async def default_branch(self) -> str:
-        return (await self.gh.rest.repos.async_get(self.owner, self.name)).json()["default_branch"]
+    async def read_base(self, paths: list[str], rev: str = "HEAD") -> BaseCommit:
+        """A commit (the default branch's head by default), its tree and the files at `paths` there,
+        in one query."""
+        return await read_base(self.gh, self.owner, self.name, paths, rev)
 
     async def ensure_branch(self, branch: str, sha: str) -> str:
         """Create `branch` at `sha`, or find it (a retry): its head sha."""

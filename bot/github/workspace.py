@@ -65,16 +65,17 @@ class Workspace:
         self._staged: dict[str, str | None] = {}
         self._archive: Archive | None = None
 
-    async def open(self, head_sha: str | None = None) -> Workspace:
+    async def open(self, head_sha: str | None = None, tree_sha: str | None = None) -> Workspace:
         """Read the branch (or `head_sha`) once: its commit and its recursive tree (completed from
-        the branch's archive when GitHub truncated it)."""
+        the branch's archive when GitHub truncated it). Given the head and its tree, as a step knows
+        them when nothing can have moved, only the tree is read (the head's message stays unknown)."""
         if head_sha is None:
             ref = await self.gh.rest.git.async_get_ref(self.owner, self.repo, f"heads/{self.branch}")
             head_sha = ref.json()["object"]["sha"]
-        commit = (await self.gh.rest.git.async_get_commit(self.owner, self.repo, head_sha)).json()
-        self.head_sha = head_sha
-        self.head_message = commit.get("message") or ""
-        self.tree_sha = commit["tree"]["sha"]
+        if tree_sha is None:
+            commit = (await self.gh.rest.git.async_get_commit(self.owner, self.repo, head_sha)).json()
+            self.head_message, tree_sha = commit.get("message") or "", commit["tree"]["sha"]
+        self.head_sha, self.tree_sha = head_sha, tree_sha
         tree = (await self.gh.rest.git.async_get_tree(self.owner, self.repo, self.tree_sha, recursive="1")).json()
         self.truncated = bool(tree.get("truncated"))
         self._entries = {

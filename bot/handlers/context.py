@@ -43,8 +43,8 @@ class EventContext:
     @classmethod
     def for_event(cls, event: Event, deps: Deps) -> EventContext:
         scope = scope_of(event)
-        repository = None if scope is None else Repository(
-            deps.apps.installation(scope.installation_id), scope.repository_full_name, deps.apps.bot_login)
+        repository = None if scope is None else deps.apps.repository(scope.installation_id,
+                                                                     scope.repository_full_name)
         return cls(event, deps.settings, deps.db, deps.apps, deps.scheduler, scope, repository)
 
     @property

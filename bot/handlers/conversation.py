@@ -115,6 +115,6 @@ async def pushed(ctx: EventContext) -> None:
     if ctx.sender == await ctx.apps.bot_login():
         return  # our own commit, recorded (or about to be) by the step that made it
     log.info("session %s: %s pushed %s to %s", session.id, ctx.sender, new_head[:7], session.branch)
-    await store.update_session(ctx.db, session.id, head_sha=new_head)
+    await store.update_session(ctx.db, session.id, head_sha=new_head, head_tree_sha=None)
     await ctx.scheduler.signal(session.id, Signal.human_push.value, {"by": ctx.sender, "head_sha": new_head},
                                key=f"push:{new_head}")

@@ -16,7 +16,7 @@ from bot.core.spec import spec_locks
 from bot.core.usage import Usage
 from bot.github.workspace import Workspace
 from bot.steps import StepContext, StepFailure, StepOutcome
-from bot.steps.initialize import read_trusted_inputs, request_of
+from bot.steps.initialize import request_of, trusted_inputs_of, trusted_paths
 
 MAX_DIFF_BYTES = 30_000
 
@@ -31,16 +31,25 @@ class Edit:
     def usage(self) -> Usage:
         return self.result.usage if self.result is not None else Usage()
 
+    tree_sha: str | None = None  # the commit's tree, when the step made it
+
     def outcome(self, result: object, **session_updates: object) -> StepOutcome:
+        if self.commit_sha:
+            session_updates = {"head_sha": self.commit_sha, "head_tree_sha": self.tree_sha, **session_updates}
         return StepOutcome(result, commit_sha=self.commit_sha, usage=self.usage,  # type: ignore[arg-type]
                            transcript=self.result.transcript if self.result is not None else [],
                            session_updates=dict(session_updates))
 
 
 async def open_branch(ctx: StepContext) -> Workspace:
+    """The branch as the agent will edit it. On a step's first try the session knows its head
+    and tree (our own last commit); a retry, or a head a human pushed, is read from GitHub."""
     session = ctx.session
     locks = spec_locks(session.design_path, session.test_path, ctx.config.protected_paths)
-    return await ctx.repository.workspace(session.branch, locks).open()
+    workspace = ctx.repository.workspace(session.branch, locks)
+    if ctx.record.first_try(ctx.step) and session.head_sha and session.head_tree_sha:
+        return await workspace.open(session.head_sha, session.head_tree_sha)
+    return await workspace.open()
 
 
 async def agent_task(ctx: StepContext, kind: str, **extra: object) -> AgentTask:
@@ -74,8 +83,8 @@ async def trusted_inputs(ctx: StepContext) -> TrustedInputs:
     if recorded:
         return TrustedInputs.from_dict(recorded)
     session = ctx.session
-    base = await ctx.repository.workspace(session.branch).open(head_sha=session.base_sha)
-    return await read_trusted_inputs(base, session.design_path, session.test_path)
+    base = await ctx.repository.read_base(trusted_paths(session.design_path, session.test_path), rev=session.base_sha)
+    return trusted_inputs_of(base, session.design_path, session.test_path)
 
 
 async def edit_and_commit(ctx: StepContext, workspace: Workspace, task: AgentTask, title: str, *,
@@ -96,7 +105,7 @@ async def edit_and_commit(ctx: StepContext, workspace: Workspace, task: AgentTas
         raise StepFailure("needs_human", "the agent finished without changing any file", summary=result.summary)
     body = (result.summary or "").strip()
     commit_sha = await workspace.commit(f"{title}\n\n{body}\n\n{trailer}" if body else f"{title}\n\n{trailer}")
-    return Edit(commit_sha, files, result)
+    return Edit(commit_sha, files, result, workspace.tree_sha)
 
 
 def failure_of(exc: AgentStopped) -> StepFailure:

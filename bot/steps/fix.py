@@ -16,5 +16,4 @@ async def run(ctx: StepContext) -> StepOutcome:
                             attempt=attempt, max_attempts=limit)
     edit = await edit_and_commit(ctx, workspace, task, f"Fix failing tests (attempt {attempt}/{limit})")
     return edit.outcome(EditResult(commit_sha=edit.commit_sha, files=edit.files, attempt=attempt,
-                                   fixing=tests.failing_tests or tests.failed_checks or []),
-                        head_sha=edit.commit_sha)
+                                   fixing=tests.failing_tests or tests.failed_checks or []))

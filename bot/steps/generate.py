@@ -19,4 +19,4 @@ async def run(ctx: StepContext) -> StepOutcome:
         branch=session.branch, base=InitializeResult.from_dict(ctx.record.last_result(Step.Initialize)).default_branch,
         title=f"Implement {session.component_name}", body=pr_body(ctx, edit.files, draft=True), draft=True)
     return edit.outcome(EditResult(commit_sha=edit.commit_sha, files=edit.files, pr_number=pull["number"]),
-                        head_sha=edit.commit_sha, pr_number=pull["number"])
+                        pr_number=pull["number"])

@@ -23,7 +23,7 @@ async def run(ctx: StepContext) -> StepOutcome:
     await answer_each(ctx, instructions, reply, edit.commit_sha)
     result = EditResult(commit_sha=edit.commit_sha, files=edit.files, answered=[i["seq"] for i in instructions],
                         reply=reply[:2000])
-    return edit.outcome(result, head_sha=edit.commit_sha) if edit.commit_sha else edit.outcome(result)
+    return edit.outcome(result)
 
 
 def revise_title(instructions: list[dict]) -> str:

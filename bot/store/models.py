@@ -120,6 +120,13 @@ class Session(Base):
     design_path: Mapped[str | None] = mapped_column(String(1024))
     test_path: Mapped[str | None] = mapped_column(String(1024))
     status_comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What the session last showed on GitHub (bot/engine/publishing.py): nothing is sent twice.
+    status_digest: Mapped[str | None] = mapped_column(String(64))
+    check_run_id: Mapped[int | None] = mapped_column(BigInteger)
+    check_run_sha: Mapped[str | None] = mapped_column(String(64))
+    check_run_digest: Mapped[str | None] = mapped_column(String(64))
+    state_label: Mapped[str | None] = mapped_column(String(64))
+    head_tree_sha: Mapped[str | None] = mapped_column(String(64))  # the tree of head_sha, when we made it
     fix_iterations: Mapped[int] = mapped_column(Integer, default=0)
     input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -6,7 +6,6 @@ import uuid
 
 from bot.handlers import checks, conversation, triggers
 from bot.handlers.context import Deps, EventContext
-from bot.github.repository import Repository
 from bot.handlers.event import Event
 from bot.store import sessions as store
 from bot.store.sessions import Scope
@@ -49,7 +48,7 @@ async def session_on_pull(db, fake, number: int, head_sha: str = "a" * 40):
 
 async def open_pull(fake, apps) -> int:
     fake.push(REPO, "component-bot/1-stack", {"widgets/stack.py": "class Stack: ...\n"}, author="maria")
-    repository = Repository(apps.installation(42), REPO, apps.bot_login)
+    repository = apps.repository(42, REPO)
     pull = await repository.ensure_pull_request(branch="component-bot/1-stack", base="main", title="Stack", body="x",
                                                 draft=True)
     return pull["number"]

@@ -7,7 +7,6 @@ import pytest
 from bot.core.orchestrator import Step
 from bot.core.record import SessionRecord
 from bot.core.results import InitializeResult
-from bot.github.repository import Repository
 from bot.steps import StepContext, StepFailure
 from bot.steps import finalize, generate, initialize, run_tests
 from bot.store import sessions as store
@@ -30,7 +29,7 @@ def step_context(step, session, record, apps, unit_settings, agent=None) -> Step
             setattr(session, key, value)
 
     return StepContext(session=session, record=SessionRecord(record), step=step, attempt=1,
-                       repository=Repository(apps.installation(42), REPO, apps.bot_login), settings=unit_settings,
+                       repository=apps.repository(42, REPO), settings=unit_settings,
                        agent=agent or ScriptedAgent(), save=save, now=utcnow)
 
 
