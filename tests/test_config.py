@@ -12,7 +12,9 @@ from bot.telemetry.logs import JSONFormatter, TextFormatter, register_secret
 
 SETTING_NAMES = ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "GITHUB_API_URL",
                  "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DATABASE_URL", "BOT_MODEL", "BOT_TRIGGER_LABEL",
-                 "LOG_LEVEL", "LOG_FORMAT")
+                 "LOG_LEVEL", "LOG_FORMAT", "BOT_PROVIDER", "AWS_REGION", "AWS_DEFAULT_REGION",
+                 "ANTHROPIC_BEDROCK_BASE_URL", "VERTEX_REGION", "CLOUD_ML_REGION", "VERTEX_PROJECT_ID",
+                 "ANTHROPIC_VERTEX_PROJECT_ID", "ANTHROPIC_VERTEX_BASE_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +70,8 @@ def test_bad_private_key_names_the_setting_not_the_value(monkeypatch):
 @pytest.mark.parametrize(
     ("name", "value"),
     [("APP_ID", "twelve"), ("GITHUB_API_URL", "ftp://example"), ("DATABASE_URL", "mysql://x/y"),
-     ("LOG_LEVEL", "LOUD")],
+     ("LOG_LEVEL", "LOUD"), ("BOT_PROVIDER", "azure"), ("AWS_REGION", "US East 1"), ("VERTEX_REGION", "us_east5"),
+     ("ANTHROPIC_BEDROCK_BASE_URL", "bedrock.internal"), ("ANTHROPIC_VERTEX_BASE_URL", "ftp://vertex")],
 )
 def test_invalid_value_is_one_line_naming_the_setting(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
@@ -77,6 +80,59 @@ def test_invalid_value_is_one_line_naming_the_setting(monkeypatch, name, value):
     message = str(caught.value)
     assert name in message
     assert "\n" not in message
+
+
+# ------------------------------------------------------------------ model providers
+
+
+@pytest.mark.parametrize(("env", "missing"), [
+    ({"BOT_PROVIDER": "bedrock"}, "AWS_REGION"),
+    ({"BOT_PROVIDER": "bedrock", "AWS_REGION": " "}, "AWS_REGION"),
+    ({"BOT_PROVIDER": "vertex", "VERTEX_PROJECT_ID": "widgets-ml"}, "VERTEX_REGION or CLOUD_ML_REGION"),
+    ({"BOT_PROVIDER": "vertex", "CLOUD_ML_REGION": "us-east5"}, "VERTEX_PROJECT_ID or ANTHROPIC_VERTEX_PROJECT_ID"),
+])
+def test_a_missing_provider_setting_is_one_line_naming_it(monkeypatch, env, missing):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"missing setting {missing} (")
+    assert f"BOT_PROVIDER={env['BOT_PROVIDER']}" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("provider", ["bedrock", "vertex"])
+def test_serve_without_a_provider_setting_is_a_one_line_error(monkeypatch, capsys, provider):
+    monkeypatch.setenv("BOT_PROVIDER", provider)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing setting" in err and "Traceback" not in err
+    assert ("AWS_REGION" if provider == "bedrock" else "VERTEX_REGION") in err
+
+
+def test_provider_settings_and_the_sdks_own_names_for_them(monkeypatch):
+    assert load_settings().bot_provider == "anthropic"
+    monkeypatch.setenv("BOT_PROVIDER", "Bedrock")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    assert (load_settings().bot_provider, load_settings().aws_region) == ("bedrock", "eu-west-1")
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    assert load_settings().aws_region == "eu-central-1"
+    monkeypatch.setenv("BOT_PROVIDER", "vertex")
+    monkeypatch.setenv("CLOUD_ML_REGION", "global")
+    monkeypatch.setenv("ANTHROPIC_VERTEX_PROJECT_ID", "widgets-ml")
+    settings = load_settings()
+    assert (settings.vertex_region, settings.vertex_project_id) == ("global", "widgets-ml")
+    monkeypatch.setenv("VERTEX_REGION", "us-east5")
+    monkeypatch.setenv("VERTEX_PROJECT_ID", "widgets-prod")
+    settings = load_settings()
+    assert (settings.vertex_region, settings.vertex_project_id) == ("us-east5", "widgets-prod")
+
+
+def test_bedrock_and_vertex_need_no_anthropic_api_key(monkeypatch):
+    assert not load_settings().model_provider_configured
+    monkeypatch.setenv("BOT_PROVIDER", "bedrock")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    assert load_settings().model_provider_configured
 
 
 def test_database_url_forms_are_mapped_to_async_drivers(monkeypatch):

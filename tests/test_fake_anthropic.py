@@ -8,7 +8,16 @@ import anthropic
 import httpx2
 import pytest
 
-from tests.fakes.anthropic import BASE_URL, FakeAnthropic, FakeClock, ScriptedError, approx_tokens, tool_use_block
+from tests.fakes.anthropic import (
+    BASE_URL,
+    BEDROCK_VERSION,
+    VERTEX_VERSION,
+    FakeAnthropic,
+    FakeClock,
+    ScriptedError,
+    approx_tokens,
+    tool_use_block,
+)
 
 MODEL = "claude-sonnet-4-6"
 EDITOR = {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"}
@@ -263,6 +272,11 @@ INVALID = {
          "messages": [user([marked("a"), marked("b"), {"type": "text", "text": "c"}])]},
         "Found 5.",
     ),
+    "a one-hour breakpoint after a five-minute one": (
+        {"system": [marked("s1"), {**marked("s2"), "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+         "messages": [user("a")]},
+        "a breakpoint with a longer ttl must come before those with a shorter one",
+    ),
     "editor tool renamed": (
         {"tools": [{"type": "text_editor_20250728", "name": "editor"}], "messages": [user("a")]},
         "tools.0.text_editor_20250728.name: Input should be 'str_replace_based_edit_tool'",
@@ -403,3 +417,190 @@ async def test_served_by_uvicorn_over_tcp(fake):
             message = await ask(client)
     assert message.content[0].text == "over the wire"
     assert fake.last_request.headers["host"].startswith("127.0.0.1:")
+
+
+# ------------------------------------------------------------ Bedrock and Vertex AI
+
+
+BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+VERTEX_MODEL = "claude-sonnet-4-5@20250929"
+AWS_KEYS = {"aws_access_key": "AKIDFAKEFAKEFAKE0001", "aws_secret_key": "fake-secret-key"}
+ON_BEDROCK = {"extra_body": {"anthropic_version": BEDROCK_VERSION}}
+ON_VERTEX = {"extra_body": {"anthropic_version": VERTEX_VERSION}}
+
+
+@pytest.fixture
+def cloud(monkeypatch) -> FakeAnthropic:
+    """A fake that checks Bedrock's SigV4 signatures and Vertex's token, project and region."""
+    for name in ("AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_VERTEX_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return FakeAnthropic(aws_credentials=(AWS_KEYS["aws_access_key"], AWS_KEYS["aws_secret_key"]),
+                         aws_region="us-east-1", vertex_token="ya29.good", vertex_project="proj",
+                         vertex_region="us-east5", min_cacheable_tokens=1)
+
+
+def signed_by(cloud: FakeAnthropic, **kw):
+    return cloud.bedrock_client(**{**AWS_KEYS, "max_retries": 0, **kw})
+
+
+async def test_bedrock_invoke_plays_the_script_with_the_model_from_the_path(cloud):
+    cloud.reply("from Bedrock")
+    async with signed_by(cloud) as client:
+        message = await ask(client, model=BEDROCK_MODEL, **ON_BEDROCK)
+    request = cloud.last_request
+    assert message.content[0].text == "from Bedrock" and message.model == BEDROCK_MODEL
+    assert request.url == f"https://bedrock-runtime.us-east-1.amazonaws.com/model/{BEDROCK_MODEL}/invoke"
+    assert (request.kind, request.model, request.status) == ("messages", BEDROCK_MODEL, 200)
+    assert request.body["anthropic_version"] == BEDROCK_VERSION and "model" not in request.body
+    cloud.assert_done()
+
+
+@pytest.mark.parametrize(("client_options", "error_type", "message"), [
+    ({"aws_secret_key": "another-secret"}, "InvalidSignatureException", "The request signature we calculated"),
+    ({"aws_access_key": "AKIDSOMEONEELSE00001"}, "UnrecognizedClientException", "security token included"),
+    ({"aws_session_token": "a-token-the-fake-does-not-expect"}, "UnrecognizedClientException", "security token"),
+    ({"aws_region": "us-west-2"}, "InvalidSignatureException", "scoped to a valid region"),
+])
+async def test_bedrock_checks_the_sigv4_signature(cloud, client_options, error_type, message):
+    cloud.reply("must not be played")
+    async with signed_by(cloud, **client_options) as client:
+        with pytest.raises(anthropic.PermissionDeniedError) as caught:
+            await ask(client, model=BEDROCK_MODEL, **ON_BEDROCK)
+    assert message in caught.value.body["message"]
+    assert caught.value.response.headers["x-amzn-errortype"].startswith(error_type + ":")
+    assert cloud.remaining == 1
+
+
+async def test_bedrock_refuses_an_unsigned_request_and_takes_a_bearer_api_key(cloud):
+    cloud.bedrock_api_key = "bedrock-key"
+    body = {"anthropic_version": BEDROCK_VERSION, "max_tokens": 10, "messages": [user("hi")]}
+    cloud.reply("keyed")
+    async with cloud.http_client() as http:
+        url = f"https://bedrock-runtime.us-east-1.amazonaws.com/model/{BEDROCK_MODEL}/invoke"
+        anonymous = await http.post(url, json=body)
+        wrong = await http.post(url, json=body, headers={"authorization": "Bearer other"})
+        keyed = await http.post(url, json=body, headers={"authorization": "Bearer bedrock-key"})
+    assert anonymous.status_code == 403 and anonymous.json() == {"message": "Missing Authentication Token"}
+    assert wrong.status_code == 403 and wrong.headers["x-amzn-errortype"].startswith("AccessDeniedException")
+    assert keyed.status_code == 200 and keyed.json()["content"][0]["text"] == "keyed"
+
+
+BEDROCK_INVALID = {
+    "the SDK's own API version": ({}, "anthropic_version: Input should be 'bedrock-2023-05-31'"),
+    "a model in the body": ({"model": BEDROCK_MODEL}, "extraneous key [model] is not permitted"),
+    "stream in the body": ({"stream": False}, "extraneous key [stream] is not permitted"),
+    "roles not alternating": ({"messages": [user("a"), user("b")]}, "roles must alternate"),
+}
+
+
+@pytest.mark.parametrize("case", BEDROCK_INVALID)
+async def test_bedrock_validation_errors_have_bedrock_shape(cloud, case):
+    fields, message = BEDROCK_INVALID[case]
+    body = {"max_tokens": 10, "messages": [user("hi")], **fields}
+    if case != "the SDK's own API version":
+        body["anthropic_version"] = BEDROCK_VERSION
+    cloud.reply("must not be played")
+    async with signed_by(cloud) as client:
+        with pytest.raises(anthropic.BadRequestError) as caught:
+            await client.post(f"/model/{BEDROCK_MODEL}/invoke", body=body, cast_to=object)
+    assert caught.value.body == {"message": caught.value.body["message"]} and message in caught.value.body["message"]
+    assert caught.value.response.headers["x-amzn-errortype"].startswith("ValidationException:")
+    assert cloud.remaining == 1
+
+
+async def test_bedrock_scripted_errors_have_bedrock_shape(cloud):
+    cloud.error(429, "Too many requests, please wait before trying again.")
+    async with signed_by(cloud) as client:
+        with pytest.raises(anthropic.RateLimitError) as caught:
+            await ask(client, model=BEDROCK_MODEL, **ON_BEDROCK)
+    assert caught.value.body == {"message": "Too many requests, please wait before trying again."}
+    assert caught.value.response.headers["x-amzn-errortype"].startswith("ThrottlingException:")
+
+
+async def test_bedrock_streaming_is_not_implemented_and_says_so(cloud):
+    async with signed_by(cloud) as client:
+        with pytest.raises(anthropic.InternalServerError, match="invoke-with-response-stream is not implemented"):
+            await ask(client, model=BEDROCK_MODEL, stream=True, **ON_BEDROCK)
+    assert cloud.failures
+
+
+def vertex_client(cloud: FakeAnthropic, **kw):
+    return cloud.vertex_client(**{"max_retries": 0, "project_id": "proj", "access_token": "ya29.good", **kw})
+
+
+async def test_vertex_raw_predict_plays_the_script_with_the_model_from_the_path(cloud):
+    cloud.reply("from Vertex")
+    async with vertex_client(cloud) as client:
+        message = await ask(client, model=VERTEX_MODEL, **ON_VERTEX)
+    request = cloud.last_request
+    assert message.content[0].text == "from Vertex"
+    assert request.url == ("https://us-east5-aiplatform.googleapis.com/v1/projects/proj/locations/us-east5/publishers/"
+                           f"anthropic/models/{VERTEX_MODEL}:rawPredict")
+    assert (request.kind, request.model, request.status) == ("messages", VERTEX_MODEL, 200)
+    assert request.headers["authorization"] == "Bearer ya29.good"
+    assert request.body["anthropic_version"] == VERTEX_VERSION and "model" not in request.body
+
+
+async def test_vertex_stream_raw_predict_streams_and_count_tokens_counts(cloud):
+    cloud.reply("streamed from Vertex")
+    async with vertex_client(cloud) as client:
+        async with client.messages.stream(model=VERTEX_MODEL, max_tokens=64, messages=[user("go")], **ON_VERTEX) as s:
+            text = "".join([t async for t in s.text_stream])
+        counted = await client.messages.count_tokens(model=VERTEX_MODEL, messages=[user("y" * 40)], **ON_VERTEX)
+    assert text == "streamed from Vertex"
+    assert cloud.message_requests[0].path.endswith(f"/models/{VERTEX_MODEL}:streamRawPredict")
+    assert counted.input_tokens == 10
+    assert cloud.requests[-1].path.endswith("/models/count-tokens:rawPredict")
+    assert cloud.requests[-1].kind == "count_tokens"
+
+
+@pytest.mark.parametrize(("client_options", "status", "google_status"), [
+    ({"access_token": "ya29.expired"}, 401, "UNAUTHENTICATED"),
+    ({"project_id": "someone-elses"}, 403, "PERMISSION_DENIED"),
+    ({"region": "europe-west1"}, 404, "NOT_FOUND"),
+])
+async def test_vertex_refuses_the_wrong_token_project_or_region_in_googles_shape(cloud, client_options, status,
+                                                                                  google_status):
+    cloud.reply("must not be played")
+    async with vertex_client(cloud, **client_options) as client:
+        with pytest.raises(anthropic.APIStatusError) as caught:
+            await ask(client, model=VERTEX_MODEL, **ON_VERTEX)
+    assert caught.value.status_code == status
+    assert caught.value.body["error"]["status"] == google_status
+    assert cloud.remaining == 1
+
+
+VERTEX_INVALID = {
+    "the SDK's own API version": ("rawPredict", {}, "anthropic_version: Input should be 'vertex-2023-10-16'"),
+    "a model in the body": ("rawPredict", {"model": VERTEX_MODEL}, "model: Extra inputs are not permitted"),
+    "stream on rawPredict": ("rawPredict", {"stream": True}, "stream: must be true with :streamRawPredict"),
+    "no stream on streamRawPredict": ("streamRawPredict", {}, "stream: must be true with :streamRawPredict"),
+}
+
+
+@pytest.mark.parametrize("case", VERTEX_INVALID)
+async def test_vertex_validation_errors_have_the_api_shape(cloud, case):
+    method, fields, message = VERTEX_INVALID[case]
+    body = {"max_tokens": 10, "messages": [user("hi")], **fields}
+    if case != "the SDK's own API version":
+        body["anthropic_version"] = VERTEX_VERSION
+    cloud.reply("must not be played")
+    async with vertex_client(cloud) as client:
+        with pytest.raises(anthropic.BadRequestError) as caught:
+            path = f"/projects/proj/locations/us-east5/publishers/anthropic/models/{VERTEX_MODEL}:{method}"
+            await client.post(path, body=body, cast_to=object)
+    assert caught.value.body["error"]["type"] == "invalid_request_error"
+    assert message in caught.value.body["error"]["message"]
+    assert cloud.remaining == 1
+
+
+@pytest.mark.parametrize("surface", ["bedrock", "vertex"])
+async def test_the_prompt_cache_works_the_same_on_bedrock_and_vertex(cloud, surface):
+    cloud.reply("one").reply("two")
+    client = signed_by(cloud) if surface == "bedrock" else vertex_client(cloud)
+    model, options = (BEDROCK_MODEL, ON_BEDROCK) if surface == "bedrock" else (VERTEX_MODEL, ON_VERTEX)
+    async with client:
+        first = await ask(client, model=model, system=cached_system(ttl="1h"), **options)
+        second = await ask(client, model=model, system=cached_system(ttl="1h"), **options)
+    assert first.usage.cache_creation.ephemeral_1h_input_tokens > 0
+    assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens

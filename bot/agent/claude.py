@@ -11,8 +11,9 @@ Prompt caching (at most four breakpoints per request):
 * the system prompt, which also covers the tools before it (they never change independently,
   so a breakpoint of their own would only use up a slot);
 * the context block (design, tests, repository rules and instructions): identical for every
-  step of a session, so a fix run reads what the generate run wrote; 1-hour TTL by default,
-  because the CI run between two steps often takes longer than five minutes;
+  step of a session, so a fix run reads what the generate run wrote; 1-hour TTL where the
+  provider accepts it (bot/agent/providers.py), because the CI run between two steps often
+  takes longer than five minutes;
 * the end of the first user message (the step's task);
 * a moving breakpoint on the last block of the conversation, so each turn reads the previous
   turn's prefix and writes its own.
@@ -34,8 +35,9 @@ from githubkit.exception import GitHubException
 
 from bot.telemetry import metrics
 from bot.agent import AgentResult, AgentStopped, AgentTask, Usage
-from bot.agent import prompts
-from bot.agent.api_errors import describe_api_error, outage_of_api_error, retry_after_of
+from bot.agent import prompts, providers
+from bot.agent.api_errors import retry_after_of
+from bot.agent.providers import ModelClient
 from bot.core.pricing import DEFAULT_PRICING, Pricing
 from bot.agent.tools import Toolbox, ToolOutcome, tool_definitions
 from bot.github.workspace import Workspace
@@ -63,27 +65,25 @@ TRUNCATED_TOOL_CALL = (
 class ClaudeAgent:
     """`Agent` backed by Claude. One instance serves many runs; each `implement` call is one run."""
 
-    def __init__(self, settings: Any, *, client: anthropic.AsyncAnthropic | None = None,
+    def __init__(self, settings: Any, *, client: ModelClient | None = None,
                  pricing: Pricing | None = None, max_output_tokens: int = MAX_OUTPUT_TOKENS,
-                 prefix_ttl: str = "1h") -> None:
+                 prefix_ttl: str | None = None) -> None:
+        """`client` must be the SDK client of `settings.bot_provider`; `prefix_ttl` defaults to the
+        longest that provider accepts for the model."""
         self.model: str = settings.bot_model
+        self.provider: str = getattr(settings, "bot_provider", "anthropic")
         self.pricing = pricing or DEFAULT_PRICING
         self.max_output_tokens = max_output_tokens
-        self.prefix_ttl = prefix_ttl
+        self.prefix_ttl = prefix_ttl or providers.prefix_ttl(self.provider, self.model)
         self._settings = settings
         self._client = client
         self._owns_client = client is None
 
     @property
-    def client(self) -> anthropic.AsyncAnthropic:
+    def client(self) -> ModelClient:
         """Created on first use, so constructing the agent needs no event loop and no network."""
         if self._client is None:
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self._api_key(),
-                base_url=self._settings.anthropic_base_url,  # None: the SDK reads ANTHROPIC_BASE_URL itself
-                timeout=REQUEST_TIMEOUT,
-                max_retries=MAX_RETRIES,
-            )
+            self._client = providers.make_client(self._settings, timeout=REQUEST_TIMEOUT, max_retries=MAX_RETRIES)
         return self._client
 
     def _api_key(self) -> str | None:
@@ -185,6 +185,7 @@ class AgentRun:
 
     async def request(self) -> Any:
         self.messages_at_last_request = len(self.messages) + 1  # the reply is counted as output
+        provider = self.agent.provider
         try:
             message = await self.agent.client.messages.create(
                 model=self.agent.model,
@@ -192,12 +193,20 @@ class AgentRun:
                 system=self.system,
                 tools=self.tools,
                 messages=self.request_messages(),
+                **providers.request_options(provider),
             )
         except anthropic.APIError as exc:
             metrics.record_anthropic_call(self.agent.model, type(exc).__name__)
-            reason, retryable = describe_api_error(exc, self.agent.client.max_retries + 1, self.agent.model)
-            self.stop(reason, retryable=retryable, outage=outage_of_api_error(exc) if retryable else None,
-                      retry_after=retry_after_of(exc))
+            reason, retryable = providers.describe_error(provider, exc, self.agent.client.max_retries + 1,
+                                                         self.agent.model)
+            self.stop(reason, retryable=retryable, retry_after=retry_after_of(exc),
+                      outage=providers.outage_of_error(provider, exc) if retryable else None)
+        except providers.credential_errors(provider) as exc:
+            reason = providers.describe_credential_error(provider, exc)
+            if reason is None:
+                raise
+            metrics.record_anthropic_call(self.agent.model, type(exc).__name__)
+            self.stop(reason)
         metrics.record_anthropic_call(self.agent.model, "ok", Usage.from_api(message.usage))
         return message
 
@@ -277,6 +286,7 @@ class AgentRun:
         text = final_text(content) or self.last_text()
         summary = summarize(text, sorted(self.workspace.changes))
         reply = (text or summary) if self.task.kind == "revise" else None
+        self.record_syntax_guard()
         return AgentResult(summary=summary, usage=self.usage, reply=reply, transcript=self.safe_transcript())
 
     def last_text(self) -> str:
@@ -295,9 +305,18 @@ class AgentRun:
              retry_after: float | None = None, spec_problem: dict[str, str] | None = None) -> None:
         reason = self.scrub(reason)
         self.transcript.append({"type": "stop", "reason": reason, "retryable": retryable})
+        self.record_syntax_guard()
         log.warning("agent stopped after %d turns: %s", self.turns, reason)
         raise AgentStopped(reason, retryable=retryable, usage=self.usage, transcript=self.safe_transcript(),
                            outage=outage, retry_after=retry_after, spec_problem=spec_problem)
+
+    def record_syntax_guard(self) -> None:
+        """The run's last transcript entry: how many edits the syntax guard refused (and how many
+        refused edits the model then repeated, which applies them)."""
+        guard = self.toolbox.editor.syntax_guard
+        self.transcript.append({"type": "note", "syntax_refusals": guard.refusals, "syntax_overrides": guard.overrides,
+                                "text": f"syntax guard: {guard.refusals} edit(s) refused, "
+                                        f"{guard.overrides} applied when repeated"})
 
     def safe_transcript(self) -> list[dict[str, Any]]:
         """The transcript as plain JSON data, with every known secret (the API key first) removed."""

@@ -1,16 +1,22 @@
 """Anthropic's text editor tool (view, create, str_replace, insert), executed against the branch
 workspace. Edits are only staged; reading locked paths is allowed, writing them is refused with
-the lock's reason. Output is capped per line and per view."""
+the lock's reason. Output is capped per line and per view.
+
+Every edit of a file in a language bot.agent.syntax parses is parsed before it is applied, and
+refused when it would break a file that parsed (see `SyntaxGuard`): a syntax error costs the
+model one tool call instead of a commit, a CI run and a fix attempt."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from bot.agent import syntax
 from bot.agent.outcome import ToolOutcome, error
 from bot.github.files import NotText
 from bot.github.paths import PathRefused, clean_path
 from bot.github.workspace import Workspace
+from bot.telemetry import metrics
 
 EDITOR_NAME = "str_replace_based_edit_tool"
 MAX_VIEW_CHARS = 40_000
@@ -18,6 +24,8 @@ MAX_VIEW_LINE_CHARS = 2_000
 MAX_DIRECTORY_ENTRIES = 400
 SNIPPET_CONTEXT_LINES = 4
 MAX_LISTED_OCCURRENCES = 20
+SYNTAX_CONTEXT_LINES = 3
+MAX_SYNTAX_CONTEXT_LINE_CHARS = 300
 
 EDITOR_TOOL: dict[str, Any] = {
     "type": "text_editor_20250728",
@@ -78,6 +86,7 @@ class Editor:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
+        self.syntax_guard = SyntaxGuard()
 
     async def run(self, tool_input: Mapping[str, Any]) -> ToolOutcome:
         command = tool_input.get("command")
@@ -164,8 +173,11 @@ class Editor:
         if not self.workspace.exists(path) and self.workspace.is_dir(path):
             return error(f"{path} is a folder; give the path of a file inside it")
         existed = self.workspace.exists(path)
-        if existed:
-            await self.workspace.read(path)  # `NotText`: a binary or non-UTF-8 file is not replaced either
+        # `NotText`: a binary or non-UTF-8 file is not replaced either
+        before = await self.workspace.read(path) if existed else None
+        refusal = self.syntax_guard.refusal(path, before, text)
+        if refusal is not None:
+            return error(refusal)
         self.workspace.write(path, text)
         return ToolOutcome(f"File {'overwritten' if existed else 'created'} successfully at: {path}")
 
@@ -187,6 +199,9 @@ class Editor:
                          "Include more surrounding lines so that it is unique.")
         start = text.index(old)
         updated = text[:start] + new + text[start + len(old):]
+        refusal = self.syntax_guard.refusal(path, text, updated)
+        if refusal is not None:
+            return error(refusal)
         self.workspace.write(path, updated)
         first_line = line_of(updated, start)
         return ToolOutcome(f"The file {path} has been edited. "
@@ -208,6 +223,9 @@ class Editor:
         updated_lines = lines[:line] + new_lines + lines[line:]
         trailing = "\n" if text.endswith("\n") or not text else ""
         updated = "\n".join(updated_lines) + trailing
+        refusal = self.syntax_guard.refusal(path, text, updated)
+        if refusal is not None:
+            return error(refusal)
         self.workspace.write(path, updated)
         return ToolOutcome(f"The file {path} has been edited. "
                            + self._snippet(updated, line + 1, line + len(new_lines)))
@@ -241,3 +259,76 @@ def cannot_show(exc: NotText) -> str:
 def cannot_edit(exc: NotText) -> str:
     return (f"{exc.path} is {exc.reason}; the editor cannot change it without corrupting it. "
             "Leave it, or ask a maintainer.")
+
+
+class SyntaxGuard:
+    """Refuses an edit that would break a file's syntax, for one agent run.
+
+    A new error is decided file by file, not error by error: an edit is refused when the file
+    parsed before it (or did not exist) and would not parse after it. A file that was already
+    broken stays editable whatever the edit leaves, so the model can work its way to a fix; an
+    edit that fixes it is accepted like any other. Error-by-error comparison was not chosen:
+    tree-sitter's error recovery moves and merges ERROR nodes when the text around them changes,
+    and Python's parser reports only the first error.
+
+    The parsers can be wrong about valid code (Python syntax newer than the interpreter the bot
+    runs on, a grammar behind its language), so an edit refused once is applied when the model
+    sends exactly the same edit again (same path, same resulting text): that is an override,
+    counted apart from the refusals.
+    """
+
+    def __init__(self) -> None:
+        self.refusals = 0
+        self.overrides = 0
+        self._refused: set[tuple[str, int]] = set()
+
+    def refusal(self, path: str, before: str | None, after: str) -> str | None:
+        """The message refusing the edit that turns `before` (None: no such file) into `after`,
+        or None to apply it. The text after the edit is parsed first: when it parses, as it
+        mostly does, the text before is not parsed at all."""
+        parsed = syntax.parse(path, after)
+        if parsed is None or parsed.ok:
+            return None
+        if before is not None and not parses(path, before):
+            return None
+        attempt = (path, hash(after))
+        if attempt in self._refused:
+            self.overrides += 1
+            return None
+        self._refused.add(attempt)
+        self.refusals += 1
+        metrics.record_syntax_refusal(parsed.language)
+        return refusal_text(path, after, parsed, created=before is None)
+
+
+def parses(path: str, text: str) -> bool:
+    """Whether the text is known to parse: "cannot check" counts as not known."""
+    parsed = syntax.parse(path, text)
+    return parsed is not None and parsed.ok
+
+
+def refusal_text(path: str, after: str, parsed: syntax.Parsed, created: bool) -> str:
+    first = parsed.errors[0]
+    lines = file_lines(after) or [""]
+    where = (f"line {first.line}, column {first.column}" if first.line <= len(lines)
+             else f"the end of the file (line {len(lines)})")
+    unchanged = f"`{path}` was not created." if created else f"It parsed before this edit; `{path}` is unchanged."
+    return (f"Not applied: after this edit `{path}` would not parse: {where}: {first.message} "
+            f"({parsed.parser}). {unchanged}\n"
+            + error_context(lines, min(first.line, len(lines)))
+            + "Fix the edit and try again. If it is one step of a larger change, make the whole change in one edit; "
+            "when you write a file in parts, end each part where the code is complete (after a whole function "
+            "or class). If you are sure the code is valid and the parser is wrong (syntax newer than it knows), "
+            "send exactly the same edit again and it will be applied.")
+
+
+def error_context(lines: list[str], line: int) -> str:
+    """The lines around the error as the edit would leave them, numbered, the error's line marked."""
+    first, last = max(1, line - SYNTAX_CONTEXT_LINES), min(len(lines), line + SYNTAX_CONTEXT_LINES)
+    shown = []
+    for number in range(first, last + 1):
+        text = lines[number - 1].rstrip("\r")
+        if len(text) > MAX_SYNTAX_CONTEXT_LINE_CHARS:
+            text = text[:MAX_SYNTAX_CONTEXT_LINE_CHARS] + " [...]"
+        shown.append(f"{'>' if number == line else ' '}{number:5}\t{text}\n")
+    return "".join(shown)

@@ -59,7 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not settings.github_app_configured:
         log.warning("the GitHub App is not registered yet (no APP_ID, PRIVATE_KEY, WEBHOOK_SECRET): setup mode; "
                     "the link to register it, with its one-time token, follows in this log")
-    if settings.anthropic_api_key is None:
+    if not settings.model_provider_configured:
         log.warning("ANTHROPIC_API_KEY is not set: sessions will fail at the first step that needs Claude")
     options = {"host": args.host, "port": args.port, "access_log": args.access_log, "log_config": None,
                "proxy_headers": True, "server_header": False}

@@ -7,14 +7,16 @@ setting; the value itself never appears in it, nor in `repr()`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./component-bot.sqlite3"
 DEFAULT_MODEL = "claude-sonnet-5-5"
+REGION_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
 class ConfigError(Exception):
@@ -38,7 +40,17 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
+    # Where Claude runs. BOT_MODEL must be that provider's model id (README, "Model providers").
+    bot_provider: Literal["anthropic", "bedrock", "vertex"] = "anthropic"
     bot_model: str = DEFAULT_MODEL
+    # Amazon Bedrock: the region; credentials come from the AWS chain (environment, AWS_PROFILE, role).
+    aws_region: str | None = Field(default=None, validation_alias=AliasChoices("aws_region", "aws_default_region"))
+    anthropic_bedrock_base_url: str | None = None
+    # Google Vertex AI: region and project; credentials are Google's application default credentials.
+    vertex_region: str | None = Field(default=None, validation_alias=AliasChoices("vertex_region", "cloud_ml_region"))
+    vertex_project_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("vertex_project_id", "anthropic_vertex_project_id"))
+    anthropic_vertex_base_url: str | None = None
     bot_trigger_label: str = "implement-component"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
@@ -60,10 +72,25 @@ class Settings(BaseSettings):
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("retention_days", mode="before")
+    @field_validator("bot_provider", mode="before")
+    @classmethod
+    def _lower_provider(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("retention_days", "aws_region", "vertex_region", "vertex_project_id", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("aws_region", "vertex_region")
+    @classmethod
+    def _region_name(cls, value: str | None) -> str | None:
+        """The region becomes part of the service's host name: a typo should fail here, not in DNS."""
+        if value is not None and not REGION_NAME.fullmatch(value):
+            raise ValueError("must be a region name such as us-east-1")
+        return value
 
     @field_validator("github_api_url")
     @classmethod
@@ -72,7 +99,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
-    @field_validator("public_url", "webhook_proxy_url")
+    @field_validator("public_url", "webhook_proxy_url", "anthropic_bedrock_base_url", "anthropic_vertex_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -106,6 +133,13 @@ class Settings(BaseSettings):
             check_private_key(self.private_key.get_secret_value())
         return self
 
+    @model_validator(mode="after")
+    def _provider_settings_present(self) -> Settings:
+        missing = missing_provider_setting(self)
+        if missing:
+            raise ValueError(missing)
+        return self
+
     @property
     def html_url(self) -> str:
         """GitHub's web address: github.com, or the GHES host behind `/api/v3`."""
@@ -124,6 +158,11 @@ class Settings(BaseSettings):
         return any(v is not None for v in present) and not self.github_app_configured
 
     @property
+    def model_provider_configured(self) -> bool:
+        """Whether the agent can call Claude: Bedrock and Vertex need no ANTHROPIC_API_KEY."""
+        return self.bot_provider != "anthropic" or self.anthropic_api_key is not None
+
+    @property
     def env_path(self) -> Path:
         return self.env_file or Path(".env")
 
@@ -135,6 +174,21 @@ class Settings(BaseSettings):
             raise ConfigError("missing setting PRIVATE_KEY or PRIVATE_KEY_PATH (the GitHub App's private key)")
         if self.webhook_secret is None:
             raise ConfigError("missing setting WEBHOOK_SECRET (the GitHub App's webhook secret)")
+
+
+def missing_provider_setting(settings: Settings) -> str | None:
+    """The one-line complaint about the first setting BOT_PROVIDER needs and does not have."""
+    needed = {
+        "bedrock": [("AWS_REGION", settings.aws_region, "the AWS region of Amazon Bedrock, e.g. us-east-1")],
+        "vertex": [("VERTEX_REGION or CLOUD_ML_REGION", settings.vertex_region,
+                    "the Google Cloud region of Vertex AI, e.g. us-east5 or global"),
+                   ("VERTEX_PROJECT_ID or ANTHROPIC_VERTEX_PROJECT_ID", settings.vertex_project_id,
+                    "the Google Cloud project that has Claude enabled")],
+    }
+    for name, value, meaning in needed.get(settings.bot_provider, []):
+        if value is None:
+            return f"missing setting {name} ({meaning}; required with BOT_PROVIDER={settings.bot_provider})"
+    return None
 
 
 def check_private_key(pem: str) -> None:
@@ -173,6 +227,8 @@ def describe_validation_error(exc: ValidationError) -> str:
     first = exc.errors(include_url=False, include_input=False)[0]
     names = [str(part) for part in first["loc"] if isinstance(part, str)]
     message = first["msg"].removeprefix("Value error, ")
+    if message.startswith("missing setting "):
+        return message
     if names:
         return f"invalid setting {names[0].upper()}: {message}"
     return f"invalid settings: {message}"

@@ -7,10 +7,16 @@ the SDK's list (Claude 5 and later) were not priced there when this was written:
 assumed to cost what their family costs, and a model of no known family costs what Sonnet does.
 Prompt caching multiplies the input price: writing a 5-minute entry 1.25×, a 1-hour entry 2×,
 reading 0.1×. These are estimates for the PR summary, not an invoice.
+
+Amazon Bedrock and Google Vertex AI name the same models their own way
+(`us.anthropic.claude-opus-4-1-20250805-v1:0`, an inference profile ARN, `claude-opus-4-1@20250805`);
+`anthropic_model_id` maps those to the Anthropic API's spelling first, so each costs what its family
+costs there. An application inference profile's ARN names no model: it is priced as Sonnet.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,6 +47,21 @@ LEGACY_PRICES: Mapping[str, Price] = {
     "claude-3-haiku": Price(0.25, 1.25),
 }
 DEFAULT_FAMILY = "sonnet"
+BEDROCK_PREFIX = re.compile(r"^(?:[a-z]{2,6}(?:-[a-z]+)?\.)?anthropic\.")  # geography of an inference profile
+BEDROCK_VERSION_SUFFIX = re.compile(r"-v\d+(?::\d+)?$")
+
+
+def anthropic_model_id(model: str) -> str:
+    """`claude-…` as the Anthropic API spells it, from a Bedrock or Vertex model id (or that id itself).
+
+    Bedrock: an ARN's last part, without the inference profile's geography (`us.`, `global.`…),
+    `anthropic.` and the `-v1:0` version. Vertex: `@date` becomes `-date`.
+    """
+    name = model.strip().lower()
+    if name.startswith("arn:"):
+        name = name.rpartition("/")[2]
+    name = BEDROCK_VERSION_SUFFIX.sub("", BEDROCK_PREFIX.sub("", name))
+    return name.replace("@", "-")
 
 
 class Pricing:
@@ -50,7 +71,7 @@ class Pricing:
         self.legacy = dict(legacy)
 
     def price_for(self, model: str) -> Price:
-        name = model.lower()
+        name = anthropic_model_id(model)
         for prefix, price in self.legacy.items():
             if name.startswith(prefix):
                 return price

@@ -8,7 +8,7 @@ methods, status classes, model ids), never from user input.
 
 Recorders are plain functions, so any module can count without holding a reference:
 `record_delivery`, `observe_step`, `record_step_usage`, `record_github_response`,
-`record_anthropic_call`, `record_error`, `record_redelivery`.
+`record_anthropic_call`, `record_error`, `record_redelivery`, `record_syntax_refusal`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 PREFIX = "component_bot"
 # Steps run from milliseconds (RunTests reading check runs) to many minutes (the agent).
 STEP_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+# The languages the agent's editor parses after each edit (bot.agent.syntax.LANGUAGES); anything else is "other".
+SYNTAX_LANGUAGES = frozenset({"python", "javascript", "typescript", "go", "rust", "elixir", "java"})
 
 
 class Metrics:
@@ -57,6 +59,8 @@ class Metrics:
                                     ["component"])
         self.redeliveries = self._counter(
             "redeliveries", "Redelivery requests sent to GitHub for failed deliveries, by outcome", ["outcome"])
+        self.syntax_refusals = self._counter(
+            "syntax_refusals", "Agent edits refused because the file would no longer parse, by language", ["language"])
 
     def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
         return Counter(f"{PREFIX}_{name}", documentation, labels, registry=self.registry)
@@ -117,6 +121,10 @@ def record_error(component: str) -> None:
 
 def record_redelivery(outcome: str) -> None:
     METRICS.redeliveries.labels(outcome=outcome).inc()
+
+
+def record_syntax_refusal(language: str) -> None:
+    METRICS.syntax_refusals.labels(language=language if language in SYNTAX_LANGUAGES else "other").inc()
 
 
 def status_class(status_code: int) -> str:

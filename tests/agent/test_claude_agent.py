@@ -79,7 +79,8 @@ async def test_usage_adds_up_and_transcript_is_json_without_the_key(fake, agent,
     text = json.dumps(result.transcript)
     assert API_KEY not in text
     kinds = [entry["type"] for entry in result.transcript]
-    assert kinds == ["request", "message", "response", "message", "response"]
+    assert kinds == ["request", "message", "response", "message", "response", "note"]
+    assert result.transcript[-1]["syntax_refusals"] == 0
     assert result.transcript[0]["system"] and result.transcript[0]["model"] == "claude-sonnet-5-5"
     assert result.transcript[2]["usage"]["output_tokens"] > 0
     assert result.transcript[2]["content"][0]["name"] == EDITOR
@@ -155,7 +156,8 @@ async def test_overloaded_forever_stops_retryable_with_usage_and_transcript(fake
     assert stopped.retryable is True
     assert "overloaded" in stopped.reason and "529" in stopped.reason and "3 attempts" in stopped.reason
     assert stopped.usage.output_tokens > 0
-    assert stopped.transcript[-1] == {"type": "stop", "reason": stopped.reason, "retryable": True}
+    assert stopped.transcript[-2] == {"type": "stop", "reason": stopped.reason, "retryable": True}
+    assert stopped.transcript[-1]["syntax_refusals"] == 0
     fake.assert_done()
 
 

@@ -15,6 +15,21 @@ Each ``POST /v1/messages`` that passes validation plays the next scripted step.
 A request that fails validation gets the API's 400 and plays nothing. When the
 script is empty the fake answers 500 "fake anthropic: script exhausted" with
 ``x-should-retry: false``, so the SDK raises at once instead of retrying.
+
+The same script also answers Claude as Amazon Bedrock and Google Vertex AI serve it,
+for ``AsyncAnthropicBedrock`` and ``AsyncAnthropicVertex`` (``fake.bedrock_client()``,
+``fake.vertex_client()``, or any client given ``http_client=fake.http_client()``):
+
+* Bedrock, ``POST /model/{model}/invoke``: the model is in the path, the body carries
+  ``anthropic_version: bedrock-2023-05-31`` and no ``model`` or ``stream``. The request must be
+  SigV4-signed for the ``bedrock`` service (with ``aws_credentials`` the signature itself is
+  checked, over the exact bytes sent) or carry a Bedrock API key as a bearer token. Errors have
+  Bedrock's shape: ``{"message": ...}`` with ``x-amzn-ErrorType``. Streaming (AWS event-stream
+  framing) is not implemented.
+* Vertex AI, ``POST /v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:rawPredict``
+  (``:streamRawPredict`` with ``stream: true``; ``count-tokens:rawPredict``): the model is in the
+  path, the body carries ``anthropic_version: vertex-2023-10-16`` and no ``model``; an OAuth bearer
+  token is required. Authentication errors have Google's shape, the model's errors the API's.
 """
 
 from __future__ import annotations
@@ -25,6 +40,7 @@ import hashlib
 import itertools
 import json
 import random
+import re
 import string
 import threading
 import time
@@ -37,7 +53,10 @@ from typing import Any
 
 import httpx2
 import uvicorn
-from anthropic import AsyncAnthropic
+from anthropic import AsyncAnthropic, AsyncAnthropicBedrock, AsyncAnthropicVertex
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -49,6 +68,33 @@ CACHE_LOOKBACK_BLOCKS = 20
 MAX_CACHE_BREAKPOINTS = 4
 CACHE_TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 DEFAULT_RETRY_AFTER_MS = 1.0
+BEDROCK_VERSION = "bedrock-2023-05-31"
+VERTEX_VERSION = "vertex-2023-10-16"
+VERTEX_METHODS = ("rawPredict", "streamRawPredict")
+SIGV4_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
+    r" ?SignedHeaders=(?P<signed>[a-z0-9;-]+), ?Signature=(?P<signature>[0-9a-f]{64})"
+)
+BEDROCK_ERROR_TYPES = {
+    400: "ValidationException",
+    403: "AccessDeniedException",
+    404: "ResourceNotFoundException",
+    408: "ModelTimeoutException",
+    424: "ModelErrorException",
+    429: "ThrottlingException",
+    500: "InternalServerException",
+    503: "ServiceUnavailableException",
+}
+DATE_NOT_IN_SCOPE = (
+    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: X-Amz-Date."
+)
+BEDROCK_EXTRA_KEY = "extraneous key [{}] is not permitted"
+BEDROCK_ERROR_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.bedrock/"
+BAD_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+GOOGLE_STATUSES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -158,6 +204,8 @@ class TurnFn:
 
 
 Step = Turn | ScriptedError | TurnFn
+ErrorShape = Callable[..., JSONResponse]
+"""``(status, api error type, message, headers=None)``: an error response in one surface's shape."""
 
 
 def text_block(text: str) -> dict[str, Any]:
@@ -183,6 +231,13 @@ class RecordedRequest:
     json: Any
     status: int | None = None
     response_json: Any = None
+    url: str = ""
+    """As sent: scheme, host and the path still percent-encoded."""
+    raw: bytes = b""
+    kind: str = "other"
+    """``messages`` or ``count_tokens`` on any of the three surfaces; ``other`` for anything else."""
+    model: str | None = None
+    """The model asked for: from the body, or from the path on Bedrock and Vertex."""
 
     @property
     def body(self) -> dict[str, Any]:
@@ -543,6 +598,9 @@ def _validate_cache_control(body: dict, messages: list[dict[str, Any]]) -> None:
             raise InvalidRequest("cache_control.type: Input should be 'ephemeral'")
         if marker.get("ttl", "5m") not in CACHE_TTL_SECONDS:
             raise InvalidRequest("cache_control.ttl: Input should be '5m' or '1h'")
+    ttls = [CACHE_TTL_SECONDS[marker.get("ttl", "5m")] for marker in markers]
+    if any(later > earlier for earlier, later in itertools.pairwise(ttls)):
+        raise InvalidRequest("cache_control: a breakpoint with a longer ttl must come before those with a shorter one")
     if len(markers) > MAX_CACHE_BREAKPOINTS:
         raise InvalidRequest(
             f"A maximum of {MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found {len(markers)}."
@@ -570,18 +628,34 @@ class FakeAnthropic:
         strict_alternation: bool = True,
         check_tool_names: bool = True,
         api_key: str | None = None,
+        aws_credentials: tuple[str, ...] | None = None,
+        aws_region: str | None = None,
+        bedrock_api_key: str | None = None,
+        vertex_token: str | None = None,
+        vertex_project: str | None = None,
+        vertex_region: str | None = None,
         seed: int = 0,
     ) -> None:
         """``strict_alternation`` rejects consecutive same-role messages (the API merges them).
 
         ``check_tool_names`` fails a scripted tool_use whose tool the request did not declare.
         ``api_key`` makes the fake reject any other key.
+        ``aws_credentials`` (access key id, secret key[, session token]) makes Bedrock check each
+        SigV4 signature against them; ``aws_region``, that the signature is scoped to that region;
+        ``bedrock_api_key``, that a bearer token is that key. ``vertex_token``, ``vertex_project``
+        and ``vertex_region`` make Vertex reject any other token, project or region.
         """
         self.cache = PromptCache(clock, min_cacheable_tokens)
         self.retry_after_ms = retry_after_ms
         self.strict_alternation = strict_alternation
         self.check_tool_names = check_tool_names
         self.api_key = api_key
+        self.aws_credentials = aws_credentials
+        self.aws_region = aws_region
+        self.bedrock_api_key = bedrock_api_key
+        self.vertex_token = vertex_token
+        self.vertex_project = vertex_project
+        self.vertex_region = vertex_region
         self.requests: list[RecordedRequest] = []
         self.failures: list[str] = []
         """Problems on the fake's side (script exhausted, bad script); ``assert_done`` reports them."""
@@ -593,6 +667,10 @@ class FakeAnthropic:
             routes=[
                 Route("/v1/messages", self._messages_endpoint, methods=["POST"]),
                 Route("/v1/messages/count_tokens", self._count_tokens_endpoint, methods=["POST"]),
+                Route("/model/{model:path}/invoke", self._bedrock_endpoint, methods=["POST"]),
+                Route("/model/{model:path}/invoke-with-response-stream", self._unimplemented, methods=["POST"]),
+                Route("/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{target}",
+                      self._vertex_endpoint, methods=["POST"]),
                 Route("/{path:path}", self._not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             ]
         )
@@ -655,7 +733,8 @@ class FakeAnthropic:
 
     @property
     def message_requests(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path == "/v1/messages"]
+        """Message requests on any surface (the Anthropic API, Bedrock, Vertex), answered or refused."""
+        return [r for r in self.requests if r.kind == "messages"]
 
     @property
     def last_request(self) -> RecordedRequest:
@@ -663,13 +742,31 @@ class FakeAnthropic:
 
     # ---- wiring
 
+    def http_client(self) -> httpx2.AsyncClient:
+        """An HTTP client whose every request, to any host, reaches this fake in-process."""
+        return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=self.app))
+
     def client(self, **kw: Any) -> AsyncAnthropic:
         """An ``AsyncAnthropic`` wired to this fake in-process; ``kw`` go to ``AsyncAnthropic``."""
         kw.setdefault("api_key", "sk-test")
         kw.setdefault("base_url", BASE_URL)
-        if "http_client" not in kw:
-            kw["http_client"] = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=self.app))
+        kw.setdefault("http_client", self.http_client())
         return AsyncAnthropic(**kw)
+
+    def bedrock_client(self, **kw: Any) -> AsyncAnthropicBedrock:
+        """An ``AsyncAnthropicBedrock`` wired to this fake; it signs with the AWS credentials given in
+        ``kw`` or found in the environment."""
+        kw.setdefault("aws_region", self.aws_region or "us-east-1")
+        kw.setdefault("http_client", self.http_client())
+        return AsyncAnthropicBedrock(**kw)
+
+    def vertex_client(self, **kw: Any) -> AsyncAnthropicVertex:
+        """An ``AsyncAnthropicVertex`` wired to this fake, with a static access token."""
+        kw.setdefault("region", self.vertex_region or "us-east5")
+        kw.setdefault("project_id", self.vertex_project or "fake-project")
+        kw.setdefault("access_token", self.vertex_token or "ya29.fake-vertex-token")
+        kw.setdefault("http_client", self.http_client())
+        return AsyncAnthropicVertex(**kw)
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
@@ -695,6 +792,21 @@ class FakeAnthropic:
     async def _count_tokens_endpoint(self, request: Request) -> Response:
         return await self._handle(request, self._answer_count_tokens)
 
+    async def _bedrock_endpoint(self, request: Request) -> Response:
+        model = request.path_params["model"]
+        return await self._handle(request, lambda record: self._answer_bedrock(record, model))
+
+    async def _vertex_endpoint(self, request: Request) -> Response:
+        place = request.path_params
+        return await self._handle(
+            request, lambda record: self._answer_vertex(record, place["project"], place["region"], place["target"])
+        )
+
+    async def _unimplemented(self, request: Request) -> Response:
+        record = await self._record(request)
+        with self._lock:
+            return self._finish(record, self._fail(f"fake anthropic: {request.url.path} is not implemented"))
+
     async def _handle(self, request: Request, answer: Callable[[RecordedRequest], Response]) -> Response:
         """Record, answer under the lock, and turn a bug in the fake into a loud non-retryable 500."""
         record = await self._record(request)
@@ -716,7 +828,8 @@ class FakeAnthropic:
         except ValueError:
             body = raw.decode(errors="replace")
         headers = {k.lower(): v for k, v in request.headers.items()}
-        record = RecordedRequest(request.method, request.url.path, headers, body)
+        url = f"{request.url.scheme}://{headers.get('host', '')}{request.scope.get('raw_path', b'').decode()}"
+        record = RecordedRequest(request.method, request.url.path, headers, body, url=url, raw=raw)
         with self._lock:
             self.requests.append(record)
         return record
@@ -729,32 +842,108 @@ class FakeAnthropic:
         return response
 
     def _answer_messages(self, record: RecordedRequest) -> Response:
-        refusal = self._check_headers(record.headers)
-        if refusal:
-            return refusal
-        try:
-            messages = validate_request(
-                record.json, required=("max_tokens", "messages", "model"), strict_alternation=self.strict_alternation
-            )
-        except InvalidRequest as exc:
-            return _error_response(400, "invalid_request_error", str(exc))
-        if record.json["max_tokens"] == 0:
-            prewarm = Turn([], stop_reason="max_tokens", usage={"output_tokens": 0})
-            return self._message_response(record, messages, prewarm)
-        return self._play(record, messages, self._next_step(record))
+        record.kind, record.model = "messages", record.body.get("model")
+        return self._check_headers(record.headers) or self._answer_message_body(record, record.json, _error_response)
 
     def _answer_count_tokens(self, record: RecordedRequest) -> Response:
-        refusal = self._check_headers(record.headers)
+        record.kind, record.model = "count_tokens", record.body.get("model")
+        return self._check_headers(record.headers) or self._count_tokens(record.json, _error_response)
+
+    def _answer_bedrock(self, record: RecordedRequest, model: str) -> Response:
+        record.kind, record.model = "messages", model
+        refusal = self._check_aws_authorization(record)
         if refusal:
             return refusal
         try:
-            messages = validate_request(
-                record.json, required=("messages", "model"), strict_alternation=self.strict_alternation
-            )
+            body = model_body(record.json, BEDROCK_VERSION, model, extra_keys_message=BEDROCK_EXTRA_KEY)
+        except InvalidRequest as exc:
+            return _bedrock_error(400, str(exc))
+        return self._answer_message_body(record, body, _bedrock_error_response)
+
+    def _answer_vertex(self, record: RecordedRequest, project: str, region: str, target: str) -> Response:
+        model, _, method = target.rpartition(":")
+        counting = model == "count-tokens"
+        record.kind, record.model = ("count_tokens", record.body.get("model")) if counting else ("messages", model)
+        refusal = self._check_vertex_access(record, project, region)
+        if refusal:
+            return refusal
+        if not model or method not in VERTEX_METHODS or (counting and method != "rawPredict"):
+            return _google_error(404, f"The URL {record.path} was not found on this server.")
+        try:
+            if counting:
+                return self._count_tokens(versioned_body(record.json, VERTEX_VERSION), _error_response)
+            body = model_body(record.json, VERTEX_VERSION, model, stream_allowed=True)
+            if bool(body.get("stream")) != (method == "streamRawPredict"):
+                raise InvalidRequest("stream: must be true with :streamRawPredict and absent with :rawPredict")
         except InvalidRequest as exc:
             return _error_response(400, "invalid_request_error", str(exc))
-        account = self.cache.account(record.json["model"], prompt_segments(record.json, messages), write=False)
+        return self._answer_message_body(record, body, _error_response)
+
+    def _answer_message_body(self, record: RecordedRequest, body: Any, errors: ErrorShape) -> Response:
+        """Validate a Messages request and play the next step; ``errors`` gives refusals their surface's shape."""
+        try:
+            messages = validate_request(
+                body, required=("max_tokens", "messages", "model"), strict_alternation=self.strict_alternation
+            )
+        except InvalidRequest as exc:
+            return errors(400, "invalid_request_error", str(exc))
+        if body["max_tokens"] == 0:
+            prewarm = Turn([], stop_reason="max_tokens", usage={"output_tokens": 0})
+            return self._message_response(record, body, messages, prewarm)
+        return self._play(record, body, messages, self._next_step(record, errors), errors)
+
+    def _count_tokens(self, body: Any, errors: ErrorShape) -> Response:
+        try:
+            messages = validate_request(
+                body, required=("messages", "model"), strict_alternation=self.strict_alternation
+            )
+        except InvalidRequest as exc:
+            return errors(400, "invalid_request_error", str(exc))
+        account = self.cache.account(body["model"], prompt_segments(body, messages), write=False)
         return JSONResponse({"input_tokens": account.total}, headers=_request_id_header(self._new_id("req_")))
+
+    def _check_aws_authorization(self, record: RecordedRequest) -> Response | None:
+        """A Bedrock API key as a bearer token, or a SigV4 signature for the bedrock service."""
+        authorization = record.headers.get("authorization", "")
+        token = _bearer(authorization)
+        if token is not None:
+            valid = self.bedrock_api_key is None or token == self.bedrock_api_key
+            return None if valid else _bedrock_error(403, "The API key included in the request is invalid.",
+                                                     "AccessDeniedException")
+        signed = SIGV4_AUTHORIZATION.fullmatch(authorization)
+        if signed is None:
+            return _bedrock_error(403, "Missing Authentication Token", "MissingAuthenticationTokenException")
+        problem = self._sigv4_problem(record, signed)
+        return _bedrock_error(403, problem[1], problem[0]) if problem else None
+
+    def _sigv4_problem(self, record: RecordedRequest, signed: re.Match[str]) -> tuple[str, str] | None:
+        """(error type, message) as AWS words them, or None for a good signature."""
+        if signed["service"] != "bedrock":
+            return "InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'."
+        if self.aws_region is not None and signed["region"] != self.aws_region:
+            return "InvalidSignatureException", f"Credential should be scoped to a valid region, not {signed['region']}."
+        if not record.headers.get("x-amz-date", "").startswith(signed["date"]):
+            return "IncompleteSignatureException", DATE_NOT_IN_SCOPE
+        if self.aws_credentials is None:
+            return None
+        key_id, secret, token = (*self.aws_credentials, None)[:3]
+        if signed["key"] != key_id or record.headers.get("x-amz-security-token") != token:
+            return "UnrecognizedClientException", "The security token included in the request is invalid."
+        if sigv4_signature(record, signed, Credentials(key_id, secret, token)) != signed["signature"]:
+            return "InvalidSignatureException", BAD_SIGNATURE
+        return None
+
+    def _check_vertex_access(self, record: RecordedRequest, project: str, region: str) -> Response | None:
+        token = _bearer(record.headers.get("authorization"))
+        if token is None or (self.vertex_token is not None and token != self.vertex_token):
+            return _google_error(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                                      "login cookie or other valid authentication credential.")
+        if self.vertex_project is not None and project != self.vertex_project:
+            return _google_error(403, f"Permission 'aiplatform.endpoints.predict' denied on resource "
+                                      f"'projects/{project}/locations/{region}' (or it may not exist).")
+        if self.vertex_region is not None and region != self.vertex_region:
+            return _google_error(404, f"Publisher model not found in location {region}.")
+        return None
 
     def _check_headers(self, headers: Mapping[str, str]) -> Response | None:
         key = headers.get("x-api-key") or _bearer(headers.get("authorization"))
@@ -766,37 +955,39 @@ class FakeAnthropic:
             return _error_response(400, "invalid_request_error", "anthropic-version: header is required")
         return None
 
-    def _next_step(self, record: RecordedRequest) -> Step | Response:
+    def _next_step(self, record: RecordedRequest, errors: ErrorShape) -> Step | Response:
         if self._script:
             return self._script.popleft()
         message = (
             f"fake anthropic: script exhausted (request #{len(self.message_requests)} to {record.path}; "
             "queue more turns with fake.reply / fake.tool_use / fake.error)"
         )
-        return self._fail(message)
+        return self._fail(message, errors)
 
-    def _play(self, record: RecordedRequest, messages: list[dict], step: Step | Response) -> Response:
+    def _play(
+        self, record: RecordedRequest, body: dict, messages: list[dict], step: Step | Response, errors: ErrorShape
+    ) -> Response:
         if isinstance(step, TurnFn):
-            step = self._call_turn_fn(step, record.json)
+            step = self._call_turn_fn(step, body, errors)
         if isinstance(step, Response):
             return step
         if isinstance(step, ScriptedError):
-            return self._scripted_error_response(step)
-        problem = self._undeclared_tool(step, record.json)
+            return self._scripted_error_response(step, errors)
+        problem = self._undeclared_tool(step, body)
         if problem:
-            return self._fail(problem)
-        return self._message_response(record, messages, step)
+            return self._fail(problem, errors)
+        return self._message_response(record, body, messages, step)
 
-    def _call_turn_fn(self, step: TurnFn, body: dict) -> Step | Response:
+    def _call_turn_fn(self, step: TurnFn, body: dict, errors: ErrorShape) -> Step | Response:
         try:
             result = step.fn(copy.deepcopy(body))
             if isinstance(result, dict):
                 result = Turn.build(**result)
         except Exception:
-            return self._fail("fake anthropic: turn_fn failed\n" + traceback.format_exc())
+            return self._fail("fake anthropic: turn_fn failed\n" + traceback.format_exc(), errors)
         if isinstance(result, (Turn, ScriptedError)):
             return result
-        return self._fail(f"fake anthropic: turn_fn returned {result!r}; expected Turn, ScriptedError or dict")
+        return self._fail(f"fake anthropic: turn_fn returned {result!r}; expected Turn, ScriptedError or dict", errors)
 
     def _undeclared_tool(self, turn: Turn, body: dict) -> str | None:
         if not self.check_tool_names:
@@ -810,12 +1001,12 @@ class FakeAnthropic:
                 )
         return None
 
-    def _fail(self, message: str) -> Response:
+    def _fail(self, message: str, errors: ErrorShape | None = None) -> Response:
         """Record a problem with the script and answer a non-retryable 500 carrying ``message``."""
         self.failures.append(message)
-        return _error_response(500, "api_error", message, {"x-should-retry": "false"})
+        return (errors or _error_response)(500, "api_error", message, {"x-should-retry": "false"})
 
-    def _scripted_error_response(self, error: ScriptedError) -> Response:
+    def _scripted_error_response(self, error: ScriptedError, errors: ErrorShape) -> Response:
         headers = dict(error.headers)
         if error.retry_after is not None:
             headers["retry-after"] = _number(error.retry_after)
@@ -827,12 +1018,12 @@ class FakeAnthropic:
             headers["retry-after-ms"] = _number(retry_ms)
         if error.should_retry is not None:
             headers["x-should-retry"] = "true" if error.should_retry else "false"
-        return _error_response(error.status, error.error_type, error.message, headers)
+        return errors(error.status, error.error_type, error.message, headers)
 
-    def _message_response(self, record: RecordedRequest, messages: list[dict], turn: Turn) -> Response:
-        message = record.response_json = self._message_body(record.json, messages, turn)
+    def _message_response(self, record: RecordedRequest, body: dict, messages: list[dict], turn: Turn) -> Response:
+        message = record.response_json = self._message_body(body, messages, turn)
         headers = _request_id_header(self._new_id("req_"))
-        if record.json.get("stream"):
+        if body.get("stream"):
             headers["cache-control"] = "no-cache"
             return Response(_sse(message), media_type="text/event-stream", headers=headers)
         return JSONResponse(message, headers=headers)
@@ -892,6 +1083,28 @@ def _error_response(
     return JSONResponse(body, status_code=status, headers={**_request_id_header(request_id), **(headers or {})})
 
 
+def _bedrock_error(status: int, message: str, error_type: str | None = None,
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """Bedrock's error shape: the message in the body, the type in ``x-amzn-ErrorType``."""
+    kind = error_type or BEDROCK_ERROR_TYPES.get(status, "InternalServerException" if status >= 500 else
+                                                 "ValidationException")
+    aws_headers = {"x-amzn-requestid": str(uuid.uuid4()), "x-amzn-errortype": f"{kind}:{BEDROCK_ERROR_NAMESPACE}"}
+    return JSONResponse({"message": message}, status_code=status, headers={**aws_headers, **(headers or {})})
+
+
+def _bedrock_error_response(
+    status: int, error_type: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """An ``ErrorShape`` for Bedrock: the API's error type becomes Bedrock's for the same status."""
+    return _bedrock_error(status, message, headers=headers)
+
+
+def _google_error(status: int, message: str) -> JSONResponse:
+    """The shape of Google's front end refusing a request before it reaches the model."""
+    error = {"code": status, "message": message, "status": GOOGLE_STATUSES.get(status, "UNKNOWN")}
+    return JSONResponse({"error": error}, status_code=status)
+
+
 def _request_id_header(request_id: str) -> dict[str, str]:
     return {"request-id": request_id}
 
@@ -901,6 +1114,39 @@ def _sdk_retries(error: ScriptedError) -> bool:
     if error.should_retry is not None:
         return error.should_retry
     return error.status in (408, 409, 429) or error.status >= 500
+
+
+def model_body(
+    body: Any, version: str, model: str, *, stream_allowed: bool = False,
+    extra_keys_message: str = "{}: Extra inputs are not permitted",
+) -> dict[str, Any]:
+    """The Messages request a Bedrock or Vertex body stands for: the model from the path, the
+    ``anthropic_version`` checked and dropped. Raise ``InvalidRequest`` as those services would."""
+    request = versioned_body(body, version)
+    for key in ("model",) if stream_allowed else ("model", "stream"):
+        if key in request:
+            raise InvalidRequest(extra_keys_message.format(key))
+    return {**request, "model": model}
+
+
+def versioned_body(body: Any, version: str) -> dict[str, Any]:
+    """``body`` without its ``anthropic_version``, which must be ``version``."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("Input should be a valid dictionary or object")
+    if "anthropic_version" not in body:
+        raise InvalidRequest("anthropic_version: Field required")
+    if body["anthropic_version"] != version:
+        raise InvalidRequest(f"anthropic_version: Input should be '{version}'")
+    return {key: value for key, value in body.items() if key != "anthropic_version"}
+
+
+def sigv4_signature(record: RecordedRequest, signed: re.Match[str], credentials: Credentials) -> str:
+    """The signature botocore computes for the request as received, over the headers it says it signed."""
+    headers = {name: record.headers.get(name, "") for name in signed["signed"].split(";")}
+    request = AWSRequest(method=record.method, url=record.url, headers=headers, data=record.raw)
+    request.context["timestamp"] = record.headers["x-amz-date"]
+    signer = SigV4Auth(credentials, signed["service"], signed["region"])
+    return signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
 
 
 def _bearer(authorization: str | None) -> str | None:
