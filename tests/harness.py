@@ -144,6 +144,15 @@ def reactions_on(fake: FakeGitHub, kind: str, key: int, repo: str = REPO) -> lis
     return [r.content for r in fake.repo(repo).reactions if r.subject == (kind, key)]
 
 
+def commit_writes(fake: FakeGitHub, repo: str = REPO) -> int:
+    """How many commits the bot asked GitHub to make: Git Data API commits and GraphQL
+    `createCommitOnBranch` fields (a retried write would show here even if no branch got it)."""
+    rest = len(fake.calls_to("POST", f"/repos/{repo}/git/commits"))
+    graphql = sum(str((c.json or {}).get("query", "")).count("createCommitOnBranch(")
+                  for c in fake.calls_to("POST", "/graphql"))
+    return rest + graphql
+
+
 def commits_on(fake: FakeGitHub, branch: str, repo: str = REPO) -> list[str]:
     """The branch's commits that are not on the default branch, newest first."""
     state = fake.repo(repo)

@@ -1,9 +1,10 @@
 """The branch is the workspace: read a branch's tree once, read files on demand, stage edits in
-memory, and write them as one commit (tree with inline contents → commit → fast-forward ref).
+memory, and write them as one commit (GraphQL `createCommitOnBranch`; the Git Data API when a
+file's mode needs it).
 
 No clone and nothing on disk, so any worker can run any step. A branch that moved under us
-(a human pushed) is never overwritten: the fast-forward-only ref update refuses, and the step
-fails with `BranchMoved`.
+(a human pushed) is never overwritten: the commit names the head it expects, GitHub refuses it
+when the branch is elsewhere, and the step fails with `BranchMoved`.
 
 Files are kept as GitHub's bytes: a file that is binary or not UTF-8 is never decoded for editing
 (`NotText`), so it cannot be corrupted by a round trip through text. When GitHub truncates the
@@ -27,6 +28,7 @@ from bot.core.spec import Lock
 from bot.github import archive as archives
 from bot.github.archive import SYMLINK_MODE, Archive, read_tarball
 from bot.github.files import decode_text, git_blob_sha
+from bot.github.mutations import Answers, BatchRejected, Mutation, send
 from bot.github.paths import normalize_path
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,10 @@ class BranchMoved(RuntimeError):
 
 class FileNotInBranch(FileNotFoundError):
     pass
+
+
+class CommitRefused(RuntimeError):
+    """GitHub refused the commit for another reason than a moved branch (the step fails and is retried)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class Workspace:
         self._raw: dict[str, bytes] = {}
         self._staged: dict[str, str | None] = {}
         self._archive: Archive | None = None
+        self.answers = Answers()  # what the mutations sent with the last commit answered
 
     async def open(self, head_sha: str | None = None, tree_sha: str | None = None) -> Workspace:
         """Read the branch (or `head_sha`) once: its commit and its recursive tree (completed from
@@ -238,14 +245,60 @@ class Workspace:
 
     # ----- committing
 
-    async def commit(self, message: str) -> str | None:
-        """Commit the staged changes as one commit and fast-forward the branch; None if nothing changed.
+    async def commit(self, message: str, *, then: list[Mutation] = ()) -> str | None:
+        """Commit the staged changes as one commit on the branch; None if nothing changed.
 
-        No author, committer or signature is sent, so GitHub signs the commit as the App.
+        One `createCommitOnBranch` (signed by GitHub for the App, so it shows as Verified), whose
+        `expectedHeadOid` refuses a branch that moved. `then`: mutations to run in the same request
+        right after the commit (their answers are in `self.answers`). The Git Data API (tree →
+        commit → fast-forward ref) commits instead when a changed file has a mode GraphQL cannot
+        keep (executable, symlink), or when GitHub does not have the mutation.
         """
         changes = self.changes
         if not changes:
             return None
+        self.answers = Answers()
+        if self._graphql_can_commit(changes):
+            try:
+                commit_sha, tree_sha = await self._commit_by_graphql(message, changes, list(then))
+            except BatchRejected as exc:
+                log.warning("createCommitOnBranch refused (%s); committing through the Git Data API", exc)
+                commit_sha, tree_sha = await self._commit_by_git_data(message, changes)
+        else:
+            commit_sha, tree_sha = await self._commit_by_git_data(message, changes)
+        for path, content in changes.items():
+            self._record_committed(path, content)
+        self.head_sha, self.tree_sha, self.head_message = commit_sha, tree_sha, message
+        self._staged.clear()
+        return commit_sha
+
+    def _graphql_can_commit(self, changes: dict[str, str | None]) -> bool:
+        """createCommitOnBranch writes regular files only: an edited executable or symlink would lose its mode."""
+        return all(content is None or path not in self._entries or self._entries[path].mode == "100644"
+                   for path, content in changes.items())
+
+    async def _commit_by_graphql(self, message: str, changes: dict[str, str | None],
+                                 then: list[Mutation]) -> tuple[str, str]:
+        headline, _, body = message.partition("\n")
+        additions = [{"path": path, "contents": base64.b64encode(content.encode()).decode()}
+                     for path, content in sorted(changes.items()) if content is not None]
+        deletions = [{"path": path} for path, content in sorted(changes.items()) if content is None]
+        commit = Mutation("commit", "createCommitOnBranch", {
+            "branch": {"repositoryNameWithOwner": f"{self.owner}/{self.repo}", "branchName": self.branch},
+            "message": {"headline": headline, "body": body.strip("\n")} if body.strip() else {"headline": headline},
+            "expectedHeadOid": self.head_sha,
+            "fileChanges": {"additions": additions, "deletions": deletions},
+        }, "commit { oid tree { oid } }")
+        self.answers = await send(self.gh, [commit, *then])
+        error = self.answers.error("commit")
+        if error is not None:
+            if error.type == "STALE_DATA":
+                raise BranchMoved(f"branch {self.branch} moved since {self.head_sha[:7]}; the edits were not pushed")
+            raise CommitRefused(f"GitHub refused the commit on {self.branch}: {error}")
+        made = self.answers.get("commit")["commit"]
+        return made["oid"], made["tree"]["oid"]
+
+    async def _commit_by_git_data(self, message: str, changes: dict[str, str | None]) -> tuple[str, str]:
         tree_items = [self._tree_item(path, content) for path, content in sorted(changes.items())]
         tree = await self.gh.rest.git.async_create_tree(
             self.owner, self.repo, data={"base_tree": self.tree_sha, "tree": tree_items}
@@ -265,11 +318,7 @@ class Workspace:
                     f"branch {self.branch} moved since {self.head_sha[:7]}; the edits were not pushed"
                 ) from None
             raise
-        for path, content in changes.items():
-            self._record_committed(path, content)
-        self.head_sha, self.tree_sha, self.head_message = commit_sha, tree_sha, message
-        self._staged.clear()
-        return commit_sha
+        return commit_sha, tree_sha
 
     def _record_committed(self, path: str, content: str | None) -> None:
         """The committed file as the new head has it, so a created file is listed from now on."""

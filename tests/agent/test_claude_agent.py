@@ -12,6 +12,7 @@ from bot.agent.claude import ClaudeAgent
 from bot.config import DEFAULT_MODEL, Settings
 from tests.agent.conftest import API_KEY, BRANCH, DESIGN, FILES, REPO, TESTS, make_task
 from tests.fakes.anthropic import FakeAnthropic, ScriptedError, tool_use_block
+from tests.harness import commit_writes
 
 EDITOR = "str_replace_based_edit_tool"
 STACK = "class Stack:\n    def __init__(self):\n        self._items = []\n"
@@ -60,7 +61,7 @@ async def test_scripted_run_stages_exactly_its_edits_and_commits_once(fake, agen
     assert result.reply is None
 
     sha = await workspace.commit("Implement Stack")
-    assert len(github.calls_to("POST", f"/repos/{REPO}/git/commits")) == 1
+    assert commit_writes(github) == 1
     files = github.tree_files(REPO, BRANCH)
     assert files["widgets/stack.py"] == STACK and files["widgets/__init__.py"].startswith("from widgets.stack")
     assert files[DESIGN] == FILES[DESIGN]

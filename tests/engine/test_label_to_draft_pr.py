@@ -13,6 +13,7 @@ from tests.harness import (
     REPO,
     STACK_IMPL,
     BotHarness,
+    commit_writes,
     commits_on,
     make_fake,
     reactions_on,
@@ -43,7 +44,7 @@ def assert_one_of_everything(fake, issue_number: int) -> None:
     repo = fake.repo(REPO)
     assert [b for b in repo.branches if b.startswith("component-bot/")] == [BRANCH]
     assert len(commits_on(fake, BRANCH)) == 1
-    assert len(fake.calls_to("POST", f"/repos/{REPO}/git/commits")) == 1
+    assert commit_writes(fake) == 1
     assert len(repo.pulls) == 1
     assert len(status_comments(fake, issue_number)) == 1
 

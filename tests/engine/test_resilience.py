@@ -15,6 +15,7 @@ from tests.harness import (
     REPO,
     STACK_IMPL,
     BotHarness,
+    commit_writes,
     commits_on,
     make_fake,
     settings_for,
@@ -67,7 +68,7 @@ async def test_a_restarted_app_finishes_the_session_without_duplicates(settings,
         assert session.status == "waiting_for_checks", session.status_reason
 
     assert len(commits_on(fake, session.branch)) == 1
-    assert len(fake.calls_to("POST", f"/repos/{REPO}/git/commits")) == 1
+    assert commit_writes(fake) == 1
     assert len(fake.repo(REPO).pulls) == 1
     assert len(status_comments(fake, issue.number)) == 1
     assert agent.calls == 1, "a commit already made is found by its trailer, not made again"

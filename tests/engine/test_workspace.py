@@ -78,9 +78,24 @@ async def test_staged_edits_become_one_commit(gh, fake):
     assert files["widgets/deep/nested/util.py"] == "X = 1\n"
     assert "README.md" not in files
     assert commits_on(fake, BRANCH) == [sha]
+    assert [c.path for c in fake.calls if c.method == "POST"] == ["/graphql"], "one createCommitOnBranch"
+    assert fake.repo(REPO).git.commits[sha].verified, "GitHub signs it for the App"
+    assert (ws.head_sha, ws.tree_sha) == (sha, fake.repo(REPO).git.commits[sha].tree)
+    assert await ws.commit("nothing staged") is None
+
+
+async def test_an_edited_executable_is_committed_through_the_git_data_api_and_stays_executable(gh, fake):
+    push_executable(fake, "scripts/run.sh", "#!/bin/sh\necho hi\n")
+    ws = await workspace(gh)
+    ws.write("scripts/run.sh", "#!/bin/sh\necho hello\n")
+    ws.write("widgets/stack.py", "class Stack: ...\n")
+    sha = await ws.commit("Say hello")
+    assert _entry(fake, "scripts/run.sh").mode == "100755"
+    assert _entry(fake, "widgets/stack.py").mode == "100644"
+    assert fake.calls_to("POST", "/graphql") == []
     commit = fake.calls_to("POST", f"/repos/{REPO}/git/commits")[0]
     assert set(commit.json) == {"message", "tree", "parents"}, "no author/committer: GitHub signs it"
-    assert await ws.commit("nothing staged") is None
+    assert fake.repo(REPO).git.commits[sha].verified
 
 
 async def test_writes_to_protected_paths_are_refused_before_anything_is_sent(gh, fake):
