@@ -1024,6 +1024,7 @@ class FakeGitHub:
         external_id: str | None = None,
         started_at: datetime | None = None,
         suite: CheckSuite | None = None,
+        completed_at: datetime | None = None,
     ) -> CheckRun:
         suite = suite or self._suite_for(repo, app, head_sha)
         now = self.clock.tick()
@@ -1036,7 +1037,7 @@ class FakeGitHub:
             status,
             conclusion,
             started_at or now,
-            now if status == "completed" else None,
+            (completed_at or now) if status == "completed" else None,
             output,
             list(annotations),
             details_url,
@@ -1057,6 +1058,8 @@ class FakeGitHub:
         for key in ("name", "details_url", "external_id"):
             if key in changes:
                 setattr(run, key, changes[key])
+        if changes.get("started_at"):
+            run.started_at = parse_time(changes["started_at"])
         if "conclusion" in changes:
             run.conclusion, run.status = changes["conclusion"], "completed"
         elif "status" in changes:

@@ -8,7 +8,8 @@ checks (``first``/``last`` on every connection, at most 100) and the fake's: a f
 implement is an error naming the field, before anything runs. The call's rate-limit cost is
 added to ``fake.graphql_points``; the request is in ``fake.calls`` like any REST call.
 
-Implemented (graphql_objects.py, graphql_issues.py and graphql_mutations.py list every field):
+Implemented (graphql_objects.py, graphql_issues.py, graphql_checks.py and graphql_mutations.py
+list every field):
 
 - ``repository(owner:, name:)``: ``id databaseId name nameWithOwner owner isPrivate url
   defaultBranchRef ref(qualifiedName:) object(expression: "<rev>:<path>" | oid:) issue(number:)
@@ -17,15 +18,28 @@ Implemented (graphql_objects.py, graphql_issues.py and graphql_mutations.py list
   messageHeadline messageBody tree url committedDate authoredDate author committer parents
   signature``; ``Tree``: ``id oid entries``; ``Blob``: ``id oid byteSize isBinary isTruncated text``
 - ``Issue`` / ``PullRequest``: ``id databaseId number title body state createdAt updatedAt closed
-  closedAt url author labels comments repository``; PullRequest adds ``isDraft merged mergedAt
-  mergeCommit headRefName headRefOid headRef baseRefName baseRefOid baseRef reviews(states:,
-  author:) reviewThreads``; review threads and their comments, reviews, issue comments,
-  labels, reactions and actors (a Bot's ``login`` has no ``[bot]`` suffix, as on GitHub)
+  closedAt url author viewerDidAuthor labels comments repository``; PullRequest adds ``isDraft
+  merged mergedAt mergeCommit headRefName headRefOid headRef baseRefName baseRefOid baseRef
+  reviews(states:, author:) reviewThreads files`` (``files``: the changed files of base...head,
+  ``path additions deletions changeType``); review threads and their comments, reviews, issue
+  comments (all with ``viewerDidAuthor``: made by the token's actor), labels (``id name color
+  description isDefault url``), reactions and actors (a Bot's ``login`` has no ``[bot]`` suffix,
+  as on GitHub)
+- ``CheckRun``: ``id databaseId name status conclusion startedAt completedAt detailsUrl externalId
+  title summary text url permalink resourcePath repository`` (REST's values, enums in upper case)
 - ``node(id:)`` / ``nodes(ids:)`` for repositories, issues, pull requests, issue comments,
-  labels, reviews, review threads, review comments and users; ``rateLimit``
+  labels, reviews, review threads, review comments, check runs and users; ``rateLimit``
 - mutations ``markPullRequestReadyForReview convertPullRequestToDraft updatePullRequest
-  addLabelsToLabelable removeLabelsFromLabelable addComment updateIssueComment addReaction
-  resolveReviewThread unresolveReviewThread createCommitOnBranch``
+  createPullRequest createLabel addLabelsToLabelable removeLabelsFromLabelable addComment
+  updateIssueComment addReaction resolveReviewThread unresolveReviewThread createRef
+  createCommitOnBranch createCheckRun updateCheckRun``. Each makes the checks of its REST
+  counterpart, in GitHub's GraphQL words (``UNPROCESSABLE`` "Name has already been taken", "No
+  commits between main and x", ...), before it changes anything, and changes the state through
+  the FakeGitHub methods REST uses, so the same webhooks follow. Only a GitHub App writes check
+  runs (a person's token is ``FORBIDDEN``), and only the app that made a run updates it.
+
+A mutation document runs its fields in order; one that fails is ``null`` with an error at its
+path (``["alias"]``) and GitHub's ``type``, and the others still run, as on GitHub.
 
 Auth is the REST API's: a valid token (401 otherwise); a repository the token cannot see is
 ``NOT_FOUND`` ("Could not resolve to a Repository with the name 'o/r'."), a mutation it may not
@@ -57,7 +71,8 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from starlette.requests import Request
 
-from . import graphql_issues, graphql_mutations, graphql_objects  # noqa: F401 (they register the resolvers)
+# importing these registers their resolvers
+from . import graphql_checks, graphql_issues, graphql_mutations, graphql_objects  # noqa: F401
 from .graphql_resolvers import RATE_LIMIT, Context, honours, implemented, resolve_field, resolve_type
 from .graphql_schema import load_schema, plan_operation
 

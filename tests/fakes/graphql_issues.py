@@ -8,12 +8,17 @@ Where GraphQL differs from REST, GitHub's GraphQL behaviour wins: an outdated re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from . import shapes
+from .gitstore import FileChange, unified_patch
 from .graphql_objects import login
 from .graphql_resolvers import (
+    Context,
     Obj,
+    Resolver,
     actor,
     arguments,
     commit,
@@ -25,7 +30,7 @@ from .graphql_resolvers import (
     ref,
     thread,
 )
-from .state import Issue, PullRequest, Repo, ReviewComment, node_id
+from .state import Issue, PullRequest, Repo, ReviewComment, User, node_id
 
 REACTIONS = {
     "+1": "THUMBS_UP",
@@ -45,6 +50,12 @@ def the_issue(obj: Obj) -> Issue:
 
 def comment_obj(repo: Repo):
     return lambda c: Obj("IssueComment", repo, c)
+
+
+def viewer_did_author(author: Callable[[Obj], User]) -> Resolver:
+    """``viewerDidAuthor``: whether the token's actor (the app's bot for an installation token)
+    wrote it."""
+    return lambda obj, ctx, args: author(obj).id == ctx.actor.id
 
 
 def labels_of(obj: Obj, args: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +79,7 @@ ISSUE_LIKE = {
         obj.repo.comments.get(obj.value.number, []), args, comment_obj(obj.repo)
     ),
     "repository": lambda obj, ctx, args: Obj("Repository", obj.repo, obj.repo),
+    "viewerDidAuthor": viewer_did_author(lambda obj: the_issue(obj).user),
 }
 fields(
     "Issue",
@@ -96,6 +108,31 @@ def review_states(obj: Obj, args: dict[str, Any]) -> list:
     ]
 
 
+PATCH_STATUS = {"added": "ADDED", "removed": "DELETED", "modified": "MODIFIED"}
+
+
+def changed_files(obj: Obj, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """The files of base...head (from the merge base, as REST ``pulls/list-files`` and the
+    pull request's ``changed_files`` count them)."""
+    repo, pr = obj.repo, obj.value
+    base = base_oid(repo, pr) or pr.head_sha
+    merge_base = repo.git.merge_base(base, pr.head_sha) or base
+    return connection(ctx.fake.diff(repo, merge_base, pr.head_sha), args, lambda c: changed_file(repo, c))
+
+
+def changed_file(repo: Repo, change: FileChange) -> Obj:
+    old, new = (repo.git.blobs[e.sha] if e else b"" for e in (change.old, change.new))
+    _, additions, deletions = unified_patch(old, new)
+    return Obj("PullRequestChangedFile", repo, (change, additions, deletions))
+
+
+fields(
+    "PullRequestChangedFile",
+    path=plain(lambda f: f[0].path),
+    additions=plain(lambda f: f[1]),
+    deletions=plain(lambda f: f[2]),
+    changeType=plain(lambda f: PATCH_STATUS[f[0].status]),
+)
 arguments("PullRequest", reviews=("states", "author"))
 fields(
     "PullRequest",
@@ -118,6 +155,7 @@ fields(
     reviewThreads=lambda obj, ctx, args: connection(
         [t[0] for t in obj.repo.review_threads(obj.value.number)], args, lambda root: thread(obj.repo, root)
     ),
+    files=changed_files,
 )
 
 
@@ -134,6 +172,7 @@ fields(
     updatedAt=plain(lambda c: shapes.ts(c.updated_at)),
     url=lambda obj, ctx, args: comment_url(obj.repo, obj.value),
     author=plain(lambda c: actor(c.user)),
+    viewerDidAuthor=viewer_did_author(lambda obj: obj.value.user),
 )
 fields(
     "Label",
@@ -141,6 +180,8 @@ fields(
     name=plain(lambda lb: lb.name),
     color=plain(lambda lb: lb.color),
     description=plain(lambda lb: lb.description),
+    isDefault=plain(lambda lb: lb.default),
+    url=lambda obj, ctx, args: f"{shapes.WEB}/{obj.repo.full_name}/labels/{quote(obj.value.name)}",
 )
 fields(
     "Reaction",
@@ -162,6 +203,7 @@ fields(
     submittedAt=plain(lambda rv: shapes.ts(rv.submitted_at)),
     createdAt=plain(lambda rv: shapes.ts(rv.submitted_at)),
     author=plain(lambda rv: actor(rv.user)),
+    viewerDidAuthor=viewer_did_author(lambda obj: obj.value.user),
     commit=lambda obj, ctx, args: commit(obj.repo, obj.value.commit_id),
     url=lambda obj, ctx, args: f"{issue_url(obj.repo, obj.value.pull_number)}#pullrequestreview-{obj.value.id}",
 )
@@ -212,6 +254,7 @@ fields(
     originalLine=plain(lambda c: c.line),
     outdated=lambda obj, ctx, args: outdated(obj.repo, obj.value),
     author=plain(lambda c: actor(c.user)),
+    viewerDidAuthor=viewer_did_author(lambda obj: obj.value.user),
     replyTo=lambda obj, ctx, args: (
         Obj("PullRequestReviewComment", obj.repo, obj.repo.find_review_comment(obj.value.in_reply_to_id))
         if obj.value.in_reply_to_id

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from typing import Any
 
-from . import graphql_issues
+from . import graphql_issues, rest
 from .graphql_resolvers import (
     ARGUMENTS,
     DICT_TYPES,
@@ -66,6 +67,11 @@ def target(ctx: Context, value: str, types: tuple[str, ...], mutation_name: str,
     return found
 
 
+def repository_target(ctx: Context, value: str, mutation_name: str, role: str = "write") -> Repo:
+    """The repository of a mutation's ``repositoryId``, after GitHub's NOT_FOUND and FORBIDDEN checks."""
+    return target(ctx, value, ("Repository",), mutation_name, role).repo
+
+
 # -- pull requests ----------------------------------------------------------------------------
 def set_draft(ctx: Context, data: dict[str, Any], draft: bool, name: str) -> dict[str, Any]:
     pr = target(ctx, data["pullRequestId"], ("PullRequest",), name)
@@ -90,7 +96,72 @@ def update_pull_request(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return {"pullRequest": pr}
 
 
+def pull_request_problems(repo: Repo, head: str, base: str, title: str) -> list[str]:
+    """GitHub's reasons (in its order) not to open a pull request from ``head`` into ``base``."""
+    head_sha, base_sha = repo.branches.get(head), repo.branches.get(base)
+    if head_sha is None or base_sha is None:
+        return [
+            *(["Head sha can't be blank"] if head_sha is None else []),
+            "Base sha can't be blank",
+            f"No commits between {base} and {head}",
+            *(["Head ref must be a branch"] if head_sha is None else []),
+            *(["Base ref must be a branch"] if base_sha is None else []),
+        ]
+    if not title.strip():
+        return ["Title can't be blank"]
+    for pr in repo.pulls.values():
+        if pr.head_ref == head and pr.base_ref == base and pr.state == "open":
+            return [f"A pull request already exists for {repo.owner.login}:{head}."]
+    if not repo.git.commits_between(base_sha, head_sha):
+        return [f"No commits between {base} and {head}"]
+    return []
+
+
+@mutation(
+    "createPullRequest",
+    ("repositoryId", "baseRefName", "headRefName", "title", "body", "draft", "maintainerCanModify"),
+    "pullRequest",
+)
+def create_pull_request(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """REST ``pulls/create``'s checks, in GitHub's GraphQL words (an unknown branch is not NOT_FOUND
+    but UNPROCESSABLE, with every reason joined, as GitHub answers ``gh pr create``)."""
+    repo = repository_target(ctx, data["repositoryId"], "createPullRequest")
+    owner, colon, head = data["headRefName"].rpartition(":")
+    if colon and owner.lower() != repo.owner.login.lower():
+        raise github_error(NOT_IMPLEMENTED, "The fake GitHub does not model pull requests from forks")
+    base = data["baseRefName"]
+    problems = pull_request_problems(repo, head, base, data["title"])
+    if problems:
+        raise github_error("UNPROCESSABLE", ", ".join(problems))
+    pr = ctx.fake.create_pull(
+        repo,
+        head,
+        base,
+        data["title"],
+        data.get("body"),
+        bool(data.get("draft")),
+        ctx.actor,
+        bool(data.get("maintainerCanModify")),
+        ctx.via_app,
+    )
+    return {"pullRequest": Obj("PullRequest", repo, pr)}
+
+
 # -- labels ------------------------------------------------------------------------------------
+@mutation("createLabel", ("repositoryId", "name", "color", "description"), "label")
+def create_label(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """REST ``issues/create-label``'s checks. GitHub sends no webhook the app subscribes to (a
+    ``label`` event is not among APP_EVENTS), so none is queued, as for REST."""
+    repo = repository_target(ctx, data["repositoryId"], "createLabel")
+    color = data["color"].lstrip("#")
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+        raise github_error("UNPROCESSABLE", "Color is invalid")
+    if data["name"].lower() in repo.labels:
+        raise github_error("UNPROCESSABLE", "Name has already been taken")
+    label = ctx.fake.ensure_label(repo, data["name"], color.lower(), data.get("description"))
+    return {"label": Obj("Label", repo, label)}
+
+
 def labels_by_id(ctx: Context, subject: Obj, ids: list[str]) -> list[str]:
     names = []
     for value in ids:
@@ -177,7 +248,23 @@ def unresolve_review_thread(ctx: Context, data: dict[str, Any]) -> dict[str, Any
     return set_resolved(ctx, data, False, "unresolveReviewThread")
 
 
-# -- commits -----------------------------------------------------------------------------------
+# -- refs and commits ----------------------------------------------------------------------------
+@mutation("createRef", ("repositoryId", "name", "oid"), "ref")
+def create_ref(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """REST ``git/create-ref``: the ref moves through ``set_ref``, so ``push`` (and any Actions
+    run) follows as it does for REST."""
+    repo = repository_target(ctx, data["repositoryId"], "createRef")
+    name, oid = data["name"], data["oid"]
+    if not rest.valid_ref_name(name):
+        raise github_error("UNPROCESSABLE", f"{name} is not a valid ref name.")
+    if name in repo.refs:
+        raise github_error("UNPROCESSABLE", f'A ref named "{name}" already exists in the repository.')
+    if oid not in repo.git.commits:
+        raise github_error("UNPROCESSABLE", "Object does not exist")
+    ctx.fake.set_ref(repo, name, oid, ctx.actor)
+    return {"ref": Obj("Ref", repo, name)}
+
+
 @mutation("createCommitOnBranch", ("branch", "message", "expectedHeadOid", "fileChanges"), "commit", "ref")
 def create_commit_on_branch(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     branch = data["branch"]

@@ -281,6 +281,8 @@ def candidates(fake: FakeGitHub, prefix: str) -> Iterable[Obj]:
             yield from (Obj("PullRequestReviewComment", repo, c) for cs in repo.review_comments.values() for c in cs)
         elif prefix == "PRRT":
             yield from (thread(repo, c) for cs in repo.review_comments.values() for c in cs if not c.in_reply_to_id)
+        elif prefix == "CR":
+            yield from (Obj("CheckRun", repo, run) for run in repo.check_runs.values())
 
 
 def node(ctx: Context, value: str) -> Obj:

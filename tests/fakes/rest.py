@@ -321,11 +321,17 @@ def get_ref(ctx: Ctx) -> Reply:
     return Reply(200, shapes.git_ref(ctx.repo, ref))
 
 
+def valid_ref_name(ref: str) -> bool:
+    """A fully qualified ref name git accepts (``refs/<kind>/<name>``)."""
+    well_formed = re.fullmatch(r"refs/[^/\s]+/[^\s~^:?*\[\\]+", ref) is not None
+    return well_formed and not ref.endswith((".lock", "/")) and ".." not in ref
+
+
 @operation("git/create-ref")
 def create_ref(ctx: Ctx) -> Reply:
     require_push(ctx)
     ref, sha = ctx.body["ref"], ctx.body["sha"]
-    if not re.fullmatch(r"refs/[^/\s]+/[^\s~^:?*\[\\]+", ref) or ref.endswith((".lock", "/")) or ".." in ref:
+    if not valid_ref_name(ref):
         raise ApiError(422, f"{ref} is not a valid ref name.")
     if ref in ctx.repo.refs:
         raise ApiError(422, "Reference already exists")
@@ -1095,6 +1101,7 @@ def create_check_run(ctx: Ctx) -> Reply:
         details_url=body.get("details_url"),
         external_id=body.get("external_id"),
         started_at=parse_time(body.get("started_at")),
+        completed_at=parse_time(body.get("completed_at")),
     )
     run.actions = body.get("actions", [])
     return Reply(201, shapes.check_run(repo, run))
