@@ -26,6 +26,7 @@ class BaseCommit:
     sha: str
     tree_sha: str
     files: dict[str, BaseFile] = field(default_factory=dict)  # the paths asked for that exist
+    repository_id: str | None = None  # the repository's GraphQL node id
 
 
 def base_query(count: int) -> str:
@@ -33,7 +34,7 @@ def base_query(count: int) -> str:
     objects = "\n".join(f"    p{i}: object(expression: $p{i}) {{ {FILE_FIELDS} }}" for i in range(count))
     return (f"query($owner: String!, $name: String!, $rev: String!{variables}) {{\n"
             f"  repository(owner: $owner, name: $name) {{\n"
-            f"    defaultBranchRef {{ name }}\n"
+            f"    id defaultBranchRef {{ name }}\n"
             f"    commit: object(expression: $rev) {{ ... on Commit {{ oid tree {{ oid }} }} }}\n"
             f"{objects}\n  }}\n}}")
 
@@ -50,7 +51,7 @@ async def read_base(gh: GitHub, owner: str, repo: str, paths: list[str], rev: st
         if blob and blob.get("oid"):
             files[path] = BaseFile(path, blob["oid"], await _text(gh, owner, repo, blob), blob["byteSize"])
     commit = found["commit"]
-    return BaseCommit(found["defaultBranchRef"]["name"], commit["oid"], commit["tree"]["oid"], files)
+    return BaseCommit(found["defaultBranchRef"]["name"], commit["oid"], commit["tree"]["oid"], files, found.get("id"))
 
 
 async def _text(gh: GitHub, owner: str, repo: str, blob: dict) -> str | None:

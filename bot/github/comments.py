@@ -7,23 +7,30 @@ in a comment, and the bot must never adopt, edit or be silenced by a comment it 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
 
 class Comments:
-    def __init__(self, gh: GitHub, owner: str, repo: str, author: str) -> None:
-        self.gh, self.owner, self.repo, self.author = gh, owner, repo, author
+    """`author` gives the App's login, asked only when comments are looked through (posting
+    a comment nobody can have posted before needs no login)."""
 
-    def _ours(self, comment: dict, marker: str) -> bool:
-        return (comment.get("user") or {}).get("login") == self.author and marker in (comment.get("body") or "")
+    def __init__(self, gh: GitHub, owner: str, repo: str, author: Callable[[], Awaitable[str]]) -> None:
+        self.gh, self.owner, self.repo, self._author = gh, owner, repo, author
+
+    async def _ours(self, comment: dict, marker: str) -> bool:
+        if marker not in (comment.get("body") or ""):
+            return False
+        return (comment.get("user") or {}).get("login") == await self._author()
 
     async def find(self, number: int, marker: str) -> int | None:
         """The id of our comment on the issue or PR that carries `marker`, if any."""
         async for comment in self.gh.rest.paginate(self.gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
                                                    owner=self.owner, repo=self.repo, issue_number=number,
                                                    per_page=100):
-            if self._ours(comment, marker):
+            if await self._ours(comment, marker):
                 return comment["id"]
         return None
 
@@ -48,7 +55,7 @@ class Comments:
         async for comment in self.gh.rest.paginate(self.gh.rest.pulls.async_list_review_comments,
                                                    map_func=lambda r: r.json(), owner=self.owner, repo=self.repo,
                                                    pull_number=pull_number, per_page=100):
-            if self._ours(comment, marker) and comment.get("in_reply_to_id") == comment_id:
+            if await self._ours(comment, marker) and comment.get("in_reply_to_id") == comment_id:
                 return
         try:
             await self.gh.rest.pulls.async_create_reply_for_review_comment(self.owner, self.repo, pull_number,

@@ -1,13 +1,17 @@
-"""Pull requests: find the branch's PR or open one — never a second."""
+"""Pull requests: open the branch's PR, or find it — never a second."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
 from bot.github.errors import unless_exists
+from bot.github.mutations import Answers, Mutation
+
+log = logging.getLogger(__name__)
 
 
 async def find_pull_request(gh: GitHub, owner: str, repo: str, branch: str) -> dict | None:
@@ -16,11 +20,27 @@ async def find_pull_request(gh: GitHub, owner: str, repo: str, branch: str) -> d
     return pulls[0] if pulls else None
 
 
+def open_draft(repository_id: str, *, base: str, branch: str, title: str, body: str) -> Mutation:
+    """The draft PR, as a mutation to send with the branch's first commit (see `opened`)."""
+    return Mutation("pull", "createPullRequest", {"repositoryId": repository_id, "baseRefName": base,
+                                                  "headRefName": branch, "title": title, "body": body, "draft": True},
+                    "pullRequest { id number }")
+
+
+def opened(answers: Answers) -> dict[str, Any] | None:
+    """The PR `open_draft` opened ({number, node_id}); None when it was not sent or GitHub refused it."""
+    made = (answers.get("pull") or {}).get("pullRequest")
+    if made:
+        return {"number": made["number"], "node_id": made["id"]}
+    if answers.error("pull") is not None:
+        log.info("the pull request was not opened with the commit (%s): opening or finding it through REST",
+                 answers.error("pull"))
+    return None
+
+
 async def ensure_pull_request(gh: GitHub, owner: str, repo: str, *, branch: str, base: str, title: str,
                               body: str, draft: bool) -> dict:
-    existing = await find_pull_request(gh, owner, repo, branch)
-    if existing is not None:
-        return existing
+    """Open the PR; when GitHub answers that one exists already (a retry, a race), find it."""
     try:
         created = await gh.rest.pulls.async_create(
             owner, repo, data={"head": branch, "base": base, "title": title, "body": body, "draft": draft},

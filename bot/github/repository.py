@@ -48,7 +48,7 @@ class Repository:
 
     async def comments(self) -> Comments:
         """Our marked comments (only the App's own count)."""
-        return Comments(self.gh, self.owner, self.name, await self.bot_login())
+        return Comments(self.gh, self.owner, self.name, self._bot_login)
 
     async def react(self, subject: str, subject_id: int, content: str = "eyes") -> None:
         """👀 on an issue, an issue comment or a review comment; GitHub answers 200 when it is there already."""

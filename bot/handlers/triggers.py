@@ -52,7 +52,8 @@ async def start_session(ctx: EventContext, issue: dict, *, trigger: str, comment
         await ctx.repository.react("issue", issue["number"])
     request = request_of(issue, ctx.sender)
     session = await store.create_session(ctx.db, ctx.scope, issue["number"], trigger=trigger,
-                                         triggered_by=ctx.sender, trigger_key=key, request=request)
+                                         triggered_by=ctx.sender, trigger_key=key, request=request,
+                                         node_ids=node_ids_of(ctx.event.payload, issue))
     if session is not None:
         log.info("session %s started for %s#%s by %s", session.id, ctx.scope.repository_full_name, issue["number"],
                  ctx.sender)
@@ -75,6 +76,12 @@ def trigger_key(issue: dict, comment_id: int | None) -> str:
     if comment_id is not None:
         return f"comment:{comment_id}"
     return f"label:{issue.get('id')}:{issue.get('updated_at')}"
+
+
+def node_ids_of(payload: dict, issue: dict) -> dict[str, str]:
+    """The GraphQL ids of the repository and the issue, as the payload gives them."""
+    found = {"repository": (payload.get("repository") or {}).get("node_id"), "issue": issue.get("node_id")}
+    return {kind: value for kind, value in found.items() if isinstance(value, str) and value}
 
 
 def request_of(issue: dict, by: str) -> dict:

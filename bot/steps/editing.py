@@ -6,7 +6,8 @@ trailer on the branch head knows its edits were already pushed and does not ask 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.agent import AgentResult, AgentStopped, AgentTask
 from bot.core.inputs import TrustedInputs
@@ -14,6 +15,7 @@ from bot.core.orchestrator import Step
 from bot.core.results import InitializeResult
 from bot.core.spec import spec_locks
 from bot.core.usage import Usage
+from bot.github.mutations import Answers, Mutation
 from bot.github.workspace import Workspace
 from bot.steps import StepContext, StepFailure, StepOutcome
 from bot.steps.initialize import request_of, trusted_inputs_of, trusted_paths
@@ -32,6 +34,7 @@ class Edit:
         return self.result.usage if self.result is not None else Usage()
 
     tree_sha: str | None = None  # the commit's tree, when the step made it
+    answers: Answers = field(default_factory=Answers)  # what the mutations sent with the commit answered
 
     def outcome(self, result: object, **session_updates: object) -> StepOutcome:
         if self.commit_sha:
@@ -88,8 +91,10 @@ async def trusted_inputs(ctx: StepContext) -> TrustedInputs:
 
 
 async def edit_and_commit(ctx: StepContext, workspace: Workspace, task: AgentTask, title: str, *,
-                          allow_no_change: bool = False) -> Edit:
-    """Run the agent on the workspace and commit what it changed, as one commit — once."""
+                          allow_no_change: bool = False,
+                          then: Callable[[list[str]], list[Mutation]] = lambda files: []) -> Edit:
+    """Run the agent on the workspace and commit what it changed, as one commit — once. `then`
+    gives, for the files changed, mutations to send in the commit's own request."""
     trailer = ctx.step_trailer()
     if trailer in workspace.head_message:
         return Edit(workspace.head_sha, [], None)
@@ -104,8 +109,9 @@ async def edit_and_commit(ctx: StepContext, workspace: Workspace, task: AgentTas
             return Edit(None, [], result)
         raise StepFailure("needs_human", "the agent finished without changing any file", summary=result.summary)
     body = (result.summary or "").strip()
-    commit_sha = await workspace.commit(f"{title}\n\n{body}\n\n{trailer}" if body else f"{title}\n\n{trailer}")
-    return Edit(commit_sha, files, result, workspace.tree_sha)
+    message = f"{title}\n\n{body}\n\n{trailer}" if body else f"{title}\n\n{trailer}"
+    commit_sha = await workspace.commit(message, then=then(files))
+    return Edit(commit_sha, files, result, workspace.tree_sha, workspace.answers)
 
 
 def failure_of(exc: AgentStopped) -> StepFailure:

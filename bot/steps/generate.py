@@ -1,10 +1,13 @@
 """GenerateImplementation: the agent writes the component on the branch; its edits become one
-commit, and a draft pull request (`Closes #N`) is opened — or found, never opened twice."""
+commit, and a draft pull request (`Closes #N`) is opened in the same request — or found, never
+opened twice."""
 
 from __future__ import annotations
 
 from bot.core.orchestrator import Step
 from bot.core.results import EditResult, InitializeResult
+from bot.github import pulls
+from bot.github.mutations import Mutation
 from bot.steps import StepContext, StepOutcome
 from bot.steps.editing import agent_task, edit_and_commit, open_branch
 from bot.steps.pr_body import pr_body
@@ -14,9 +17,19 @@ async def run(ctx: StepContext) -> StepOutcome:
     session = ctx.session
     workspace = await open_branch(ctx)
     task = await agent_task(ctx, "implement")
-    edit = await edit_and_commit(ctx, workspace, task, f"Implement {session.component_name} (#{session.issue_number})")
-    pull = await ctx.repository.ensure_pull_request(
-        branch=session.branch, base=InitializeResult.from_dict(ctx.record.last_result(Step.Initialize)).default_branch,
-        title=f"Implement {session.component_name}", body=pr_body(ctx, edit.files, draft=True), draft=True)
+    base = InitializeResult.from_dict(ctx.record.last_result(Step.Initialize)).default_branch
+    title = f"Implement {session.component_name}"
+
+    def open_with_the_commit(files: list[str]) -> list[Mutation]:
+        """On the first try nothing can have opened the PR yet: open it in the commit's request."""
+        if session.pr_number or not session.repository_node_id or not ctx.record.first_try(ctx.step):
+            return []
+        return [pulls.open_draft(session.repository_node_id, base=base, branch=session.branch, title=title,
+                                 body=pr_body(ctx, files, draft=True))]
+
+    edit = await edit_and_commit(ctx, workspace, task, f"{title} (#{session.issue_number})",
+                                 then=open_with_the_commit)
+    pull = pulls.opened(edit.answers) or await ctx.repository.ensure_pull_request(
+        branch=session.branch, base=base, title=title, body=pr_body(ctx, edit.files, draft=True), draft=True)
     return edit.outcome(EditResult(commit_sha=edit.commit_sha, files=edit.files, pr_number=pull["number"]),
-                        pr_number=pull["number"])
+                        pr_number=pull["number"], pr_node_id=pull.get("node_id"))

@@ -33,7 +33,7 @@ async def run(ctx: StepContext) -> StepOutcome:
         )
     inputs = trusted_inputs_of(base, component.design_path, component.test_path)
     await ctx.save(component_name=component.name, design_path=component.design_path, test_path=component.test_path,
-                   base_sha=base.sha)
+                   base_sha=base.sha, repository_node_id=ctx.session.repository_node_id or base.repository_id)
     branch = ctx.session.branch or f"{config.branch_prefix}{ctx.session.issue_number}-{component.slug}"
     if ctx.session.branch is None:
         await ctx.save(branch=branch)  # recorded before it is created, so a retry reuses it

@@ -127,6 +127,13 @@ class Session(Base):
     check_run_digest: Mapped[str | None] = mapped_column(String(64))
     state_label: Mapped[str | None] = mapped_column(String(64))
     head_tree_sha: Mapped[str | None] = mapped_column(String(64))  # the tree of head_sha, when we made it
+    # GraphQL node ids: what one mutation document needs to show everything at once.
+    repository_node_id: Mapped[str | None] = mapped_column(String(128))
+    issue_node_id: Mapped[str | None] = mapped_column(String(128))
+    status_comment_node_id: Mapped[str | None] = mapped_column(String(128))
+    check_run_node_id: Mapped[str | None] = mapped_column(String(128))
+    pr_node_id: Mapped[str | None] = mapped_column(String(128))
+    pr_digest: Mapped[str | None] = mapped_column(String(64))  # the PR's body and readiness, as last published
     fix_iterations: Mapped[int] = mapped_column(Integer, default=0)
     input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)

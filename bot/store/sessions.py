@@ -38,7 +38,8 @@ def active_key(repository_id: int, issue_number: int) -> str:
 
 async def create_session(db: async_sessionmaker[AsyncSession], scope: Scope, issue_number: int, *,
                          trigger: str, triggered_by: str, trigger_key: str | None = None,
-                         request: dict[str, Any] | None = None) -> Session | None:
+                         request: dict[str, Any] | None = None, node_ids: dict[str, str] | None = None
+                         ) -> Session | None:
     """A new running session, or None when the issue already has an active one (or this very
     trigger already started one)."""
     session = Session(
@@ -54,6 +55,8 @@ async def create_session(db: async_sessionmaker[AsyncSession], scope: Scope, iss
         request=redact_data(request) if request is not None else None,
         fix_iterations=0, input_tokens=0, output_tokens=0, cache_write_tokens=0, cache_read_tokens=0,
         cost_usd=0.0,
+        repository_node_id=(node_ids or {}).get("repository"),
+        issue_node_id=(node_ids or {}).get("issue"),
     )
     async with db() as s:
         s.add(session)

@@ -20,6 +20,13 @@ COLUMNS = (
     ("check_run_digest", sa.String(64)),  # what it showed, hashed
     ("state_label", sa.String(64)),       # the issue's state label as we last set it
     ("head_tree_sha", sa.String(64)),     # the tree of head_sha, when a step of ours made it
+    # GraphQL node ids, so one mutation document can show everything at once
+    ("repository_node_id", sa.String(128)),
+    ("issue_node_id", sa.String(128)),
+    ("status_comment_node_id", sa.String(128)),
+    ("check_run_node_id", sa.String(128)),
+    ("pr_node_id", sa.String(128)),
+    ("pr_digest", sa.String(64)),         # the PR's body and readiness, hashed, as last published
 )
 
 

@@ -86,6 +86,7 @@ async def test_a_pull_request_call_that_meets_an_outage_resumes_without_a_second
     fake = make_fake()
     clock = Clock()
     agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
+    fake.inject_field_error("createPullRequest")  # in the commit's request; then REST opens it
     fake.inject_error("POST", f"/repos/{REPO}/pulls", 502, times=1)
     async with BotHarness(settings_for(fake, settings), fake, agent, now=clock) as bot:
         issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
@@ -108,6 +109,7 @@ async def test_a_pull_request_call_that_meets_an_outage_resumes_without_a_second
 
 async def test_an_outage_never_fails_the_session(settings):
     fake = make_fake()
+    fake.inject_field_error("createPullRequest")
     fake.inject_error("POST", f"/repos/{REPO}/pulls", 502, times=10)
     clock = Clock()
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL}),
@@ -132,6 +134,7 @@ async def test_an_outage_never_fails_the_session(settings):
 
 async def test_a_step_failing_every_time_fails_the_session_with_one_status_comment(settings):
     fake = make_fake()
+    fake.inject_field_error("createPullRequest")
     fake.inject_error("POST", f"/repos/{REPO}/pulls", 422, "Validation Failed", times=10)
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
         issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")

@@ -259,6 +259,7 @@ class FakeGitHub:
         self.webhook_sink: WebhookSink | None = None
         self.manifest_codes: dict[str, dict[str, Any]] = {}
         self.injected_errors: list[tuple[str, str, ApiError]] = []
+        self.injected_field_errors: list[tuple[str, str, str]] = []  # (mutation, type, message)
         self.rate_limited: tuple[float, Callable[[], float], bool] | None = None  # (reset, clock, secondary)
         self.actions_configs: dict[str, dict[str, ActionsConfig]] = {}  # repo (lower) -> workflow path -> config
         self.actions_runs: list[ActionsRun] = []  # every Actions run, in order (held ones in_progress)
@@ -707,6 +708,19 @@ class FakeGitHub:
         """Make the next ``times`` requests to ``method path`` fail with ``status``."""
         for _ in range(times):
             self.injected_errors.append((method.upper(), path, ApiError(status, message)))
+
+    def inject_field_error(self, mutation: str, kind: str = "INTERNAL",
+                           message: str = "Something went wrong while executing your query.", times: int = 1) -> None:
+        """Make the next ``times`` runs of the GraphQL ``mutation`` fail as one field of its
+        document (``null`` with an error at its path; the document's other fields still run)."""
+        self.injected_field_errors.extend([(mutation, kind, message)] * times)
+
+    def take_field_error(self, mutation: str) -> tuple[str, str] | None:
+        for i, (name, kind, message) in enumerate(self.injected_field_errors):
+            if name == mutation:
+                del self.injected_field_errors[i]
+                return kind, message
+        return None
 
     # -- reading state ----------------------------------------------------------------------
     def resolve(self, repo: Repo | str, ref: str) -> str | None:

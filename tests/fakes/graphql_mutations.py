@@ -46,6 +46,9 @@ def mutation(name: str, inputs: tuple[str, ...], *payload_fields: str) -> Callab
                 raise github_error(
                     NOT_IMPLEMENTED, f"The fake GitHub does not implement {name}(input: {{{unsupported[0]}}})"
                 )
+            injected = ctx.fake.take_field_error(name)
+            if injected is not None:
+                raise github_error(*injected)
             return {**fn(ctx, data), "clientMutationId": data.get("clientMutationId")}
 
         FIELDS.setdefault("Mutation", {})[name] = resolve

@@ -12,6 +12,7 @@ from bot.steps import finalize, generate, initialize, run_tests
 from bot.store import sessions as store
 from bot.store.models import utcnow
 from bot.store.sessions import Scope
+from tests.fakes.state import node_id
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL
 
@@ -66,9 +67,26 @@ async def test_initialize_without_the_design_file_waits_for_a_person(session, fa
 async def test_generate_commits_once_and_opens_a_draft_pull_request(session, fake, apps, unit_settings):
     rows = await initialized(session, apps, unit_settings)
     agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
+    fake.calls.clear()
     outcome = await generate.run(step_context(Step.GenerateImplementation, session, rows, apps, unit_settings, agent))
     [pull] = fake.repo(REPO).pulls.values()
     assert pull.draft and outcome.result.pr_number == pull.number
+    assert outcome.session_updates["pr_node_id"] == node_id("PR", pull.id)
+    assert fake.read_file(REPO, session.branch, "widgets/stack.py") == STACK_IMPL
+    [request] = [c for c in fake.calls if c.method != "GET"]
+    assert request.path == "/graphql", "the commit and the draft PR in one request"
+    assert "createCommitOnBranch(" in request.json["query"] and "createPullRequest(" in request.json["query"]
+
+
+async def test_generate_opens_the_pull_request_through_rest_when_github_refuses_it_with_the_commit(
+        session, fake, apps, unit_settings):
+    rows = await initialized(session, apps, unit_settings)
+    fake.inject_field_error("createPullRequest")
+    outcome = await generate.run(step_context(Step.GenerateImplementation, session, rows, apps, unit_settings,
+                                              ScriptedAgent({"widgets/stack.py": STACK_IMPL})))
+    [pull] = fake.repo(REPO).pulls.values()
+    assert pull.draft and outcome.result.pr_number == pull.number
+    assert len(fake.calls_to("POST", f"/repos/{REPO}/pulls")) == 1
     assert fake.read_file(REPO, session.branch, "widgets/stack.py") == STACK_IMPL
 
 
