@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.core.orchestrator import WRITING_STEPS, Decision, Limits, Record, Signal, Status, Step, next_step
 from bot.core.repo_config import RepoConfig
 from bot.core.results import RESULT_TYPES, EditResult, FailureResult, Result, RunTestsResult
 from bot.core.usage import Usage
+
+# GitHub Actions needs longer than this to queue a run and finish it: checks of a commit made
+# this recently are not worth asking for.
+JUST_NOW = timedelta(seconds=20)
 
 
 class Entry(Protocol):
@@ -122,6 +126,21 @@ class SessionRecord:
         return [e for e in self.entries if e.status == Status.succeeded and e.commit_sha]
 
     # ----- waiting
+
+    def committed_just_now(self, sha: str | None, now: datetime) -> bool:
+        """`sha` is the commit the step just before made, seconds ago, and no check reported while
+        that step ran: no check can have finished on it yet."""
+        last = self.entries[-1] if self.entries else None
+        if sha is None or last is None or last.status != Status.succeeded or last.commit_sha != sha:
+            return False
+        if not timedelta(0) <= now - last.created_at < JUST_NOW:
+            return False
+        for entry in reversed(self.entries[:-1]):
+            if entry.step == last.step and entry.status == Status.started:
+                return True
+            if entry.status == Status.received and entry.step == Signal.checks.value:
+                return False
+        return True
 
     def waiting_since(self, fallback: datetime) -> datetime:
         """When the head commit was made: the last writing step's success, or a human push."""

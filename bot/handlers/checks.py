@@ -1,6 +1,8 @@
 """Check events wake the sessions waiting on that commit: `check_run`, `check_suite` and
-`workflow_run` completed. Events for any other commit (an older head of the same branch, another
-repository) are recorded by intake and change nothing."""
+`workflow_run` completed; and a session still running a step on that branch (the step making
+the commit, whose session does not know its sha yet), so the step after it reads the checks
+instead of assuming they cannot have finished. Events for any other commit (an older head,
+another repository) are recorded by intake and change nothing."""
 
 from __future__ import annotations
 
@@ -27,6 +29,14 @@ def head_sha_of(event: Event) -> str | None:
     return None
 
 
+def head_branch_of(event: Event) -> str | None:
+    for obj in (event.payload.get("check_suite"), (event.payload.get("check_run") or {}).get("check_suite"),
+                event.payload.get("workflow_run")):
+        if isinstance(obj, dict) and obj.get("head_branch"):
+            return obj["head_branch"]
+    return None
+
+
 def from_ourselves(event: Event, app_id: int | None) -> bool:
     """Our own `component-bot` check run must not wake us (it changes at every step)."""
     for key in ("check_run", "check_suite"):
@@ -42,8 +52,11 @@ async def checks_completed(ctx: EventContext) -> None:
     if not sha or from_ourselves(event, ctx.settings.app_id):
         return
     async with ctx.db() as s:
-        sessions = [x for x in await store.waiting_on_sha(s, ctx.scope, sha) if x.status in LISTENING]
-    for session in sessions:
+        sessions = {x.id: x for x in await store.waiting_on_sha(s, ctx.scope, sha) if x.status in LISTENING}
+        branch = head_branch_of(ctx.event)
+        if branch:  # a step still making this commit: its session's head is not yet the sha
+            sessions.update({x.id: x for x in await store.running_on_branch(s, ctx.scope, branch)})
+    for session in sessions.values():
         log.info("%s on %s wakes session %s", event.key, sha[:7], session.id)
         await ctx.scheduler.signal(session.id, Signal.checks.value, {"event": event.key, "head_sha": sha,
                                                                      "delivery": event.delivery_id})

@@ -108,6 +108,12 @@ async def waiting_on_sha(s: AsyncSession, scope: Scope, head_sha: str) -> Sequen
     return rows.all()
 
 
+async def running_on_branch(s: AsyncSession, scope: Scope, branch: str) -> Sequence[Session]:
+    rows = await s.scalars(_scoped(scope).where(Session.branch == branch, Session.active_key.is_not(None),
+                                                Session.status == SessionStatus.running.value))
+    return rows.all()
+
+
 async def get_session(s: AsyncSession, session_id: int) -> Session | None:
     return await s.get(Session, session_id, populate_existing=True)
 

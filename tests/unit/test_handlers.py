@@ -74,3 +74,17 @@ async def test_check_events_wake_only_sessions_waiting_on_that_commit(fake, unit
             "check_run": {"head_sha": sha, "app": {"id": 15368}}})
         await checks.checks_completed(context(e, unit_settings, db, apps, scheduler))
     assert [(s, name) for s, name, _, _ in scheduler.signals] == [(session.id, "checks")]
+
+
+async def test_a_check_on_the_branch_of_a_step_still_committing_wakes_its_session(fake, unit_settings, db, apps,
+                                                                                  scheduler):
+    """The checks of a new commit may report before the step that made it has recorded its sha."""
+    session = await session_on_pull(db, fake, 7, head_sha="b" * 40)
+    await store.update_session(db, session.id, status="running", branch="component-bot/1-stack")
+    for branch in ("main", "component-bot/1-stack"):
+        e = Event("check_suite", f"d-{branch}", {
+            "action": "completed", "installation": {"id": 42},
+            "repository": {"id": fake.repo(REPO).id, "full_name": REPO}, "sender": {"login": "github-actions[bot]"},
+            "check_suite": {"head_sha": "e" * 40, "head_branch": branch, "app": {"id": 15368}}})
+        await checks.checks_completed(context(e, unit_settings, db, apps, scheduler))
+    assert [(s, name) for s, name, _, _ in scheduler.signals] == [(session.id, "checks")]

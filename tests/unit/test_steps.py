@@ -96,6 +96,23 @@ async def test_run_tests_waits_while_no_check_has_appeared(session, apps, unit_s
     assert outcome.result.state == "pending" and "waiting for check runs" in outcome.result.reason
 
 
+async def test_run_tests_right_after_our_commit_waits_without_asking_github(session, fake, apps, unit_settings):
+    rows = await initialized(session, apps, unit_settings)
+    generated = await generate.run(step_context(Step.GenerateImplementation, session, rows, apps, unit_settings,
+                                                ScriptedAgent({"widgets/stack.py": STACK_IMPL})))
+    session.head_sha = generated.commit_sha
+    rows += [Row(3, "GenerateImplementation", "started"),
+             Row(4, "GenerateImplementation", "succeeded", generated.result.to_dict(), generated.commit_sha)]
+    fake.calls.clear()
+    outcome = await run_tests.run(step_context(Step.RunTests, session, rows, apps, unit_settings))
+    assert outcome.result.state == "pending" and "to start" in outcome.result.reason
+    assert fake.calls == []
+
+    rows.insert(3, Row(3, "checks", "received"))  # a check reported while the commit was being made
+    outcome = await run_tests.run(step_context(Step.RunTests, session, rows, apps, unit_settings))
+    assert len(fake.calls_to("GET", f"/repos/{REPO}/commits/{generated.commit_sha}/check-runs")) == 1
+
+
 async def test_finalize_under_the_manual_policy_marks_ready_and_waits(session, fake, apps, unit_settings):
     rows = await initialized(session, apps, unit_settings)
     generated = await generate.run(step_context(Step.GenerateImplementation, session, rows, apps, unit_settings,
