@@ -1,13 +1,18 @@
 """A periodic look at the sessions waiting for checks, so a lost webhook delays a session by
 minutes, never forever. It only signals a session when looking again could change its state:
-every counted check has completed, or a timeout has passed."""
+every counted check has completed, or a timeout has passed.
+
+Webhooks are the normal way a session learns its checks finished; this is the safety net, so it
+looks at a session less often the longer it has waited (after 2 minutes, then at about half the
+time waited so far, at most every 15 minutes): a few check-run listings per wait, not one a minute
+for every waiting session, which would spend an installation's rate limit at scale."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.checks import all_finished, counted_checks
@@ -21,11 +26,15 @@ from bot.store.models import Session, SessionStatus
 
 log = logging.getLogger(__name__)
 
+FIRST_LOOK = timedelta(minutes=2)
+LONGEST_GAP = timedelta(minutes=15)
+
 
 class Reconciler:
     def __init__(self, db: Any, apps: GitHubApps, scheduler: Scheduler, now: Callable[[], datetime],  # noqa: ANN401
                  interval: float = 60.0) -> None:
         self.db, self.apps, self.scheduler, self.now, self.interval = db, apps, scheduler, now, interval
+        self._looked: dict[tuple[int, str | None], datetime] = {}  # (session, head) → when it was last looked at
 
     async def run_forever(self) -> None:
         while True:
@@ -40,6 +49,7 @@ class Reconciler:
         async with self.db() as s:
             waiting = await store.sessions_with_status(s, SessionStatus.waiting_for_checks)
         signalled = 0
+        self._looked = {key: at for key, at in self._looked.items() if key[0] in {x.id for x in waiting}}
         for session in waiting:
             if await self._worth_a_look(session):
                 await self.scheduler.signal(session.id, Signal.checks.value, {"reason": "reconciliation"})
@@ -50,10 +60,22 @@ class Reconciler:
         async with self.db() as s:
             record = SessionRecord(await store.interactions_of(s, session.id))
         config = record.config
-        waited = (self.now() - record.waiting_since(session.created_at)).total_seconds()
+        now, since = self.now(), record.waiting_since(session.created_at)
+        if not due(now, since, self._looked.get((session.id, session.head_sha))):
+            return False
+        self._looked[(session.id, session.head_sha)] = now
+        waited = (now - since).total_seconds()
         runs = counted_checks(await check_runs_on(self.apps.installation(session.installation_id), session.owner,
                                                   session.repo, session.head_sha),
                               config.required_checks, self.apps.app_id)
         if not runs:
             return waited > config.checks_appear_timeout
         return all_finished(runs, config.required_checks) or waited > config.checks_timeout
+
+
+def due(now: datetime, waiting_since: datetime, last_look: datetime | None) -> bool:
+    """Whether a session waiting since `waiting_since` is due a look (see the module docstring)."""
+    waited = now - waiting_since
+    if waited < FIRST_LOOK:
+        return False
+    return last_look is None or now - last_look >= min(LONGEST_GAP, max(FIRST_LOOK, waited / 2))

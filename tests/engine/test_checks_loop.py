@@ -3,11 +3,11 @@ pre-existing failures and checks that never come. Logs are real pytest output.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.engine.reconcile import Reconciler
+from bot.engine.reconcile import Reconciler, due
 from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import (
@@ -170,6 +170,11 @@ async def test_no_checks_at_all_times_out_once_with_a_pointer_to_the_workflow_te
         await start(bot, fake)
         reconciler = Reconciler(bot.db, bot.apps, bot.runner, bot.runner.now)
         assert await reconciler.tick() == 0
+        clock.offset = timedelta(minutes=3)
+        assert await reconciler.tick() == 0, "nothing yet, and not listed again for a while"
+        calls = len(fake.calls)
+        clock.offset = timedelta(minutes=4)
+        assert await reconciler.tick() == 0 and len(fake.calls) == calls
         clock.offset = timedelta(minutes=11)
         assert await reconciler.tick() == 1
         await bot.settle()
@@ -183,14 +188,30 @@ async def test_no_checks_at_all_times_out_once_with_a_pointer_to_the_workflow_te
     assert "templates/workflows/component-tests.yml" in attention.body
 
 
-async def test_a_lost_webhook_is_recovered_by_reconciliation(settings, fake):
-    async with BotHarness(settings_for(fake, settings), fake, agent_fixing_twice()) as bot:
+async def test_a_lost_webhook_is_recovered_by_reconciliation(settings, fake, clock):
+    async with BotHarness(settings_for(fake, settings), fake, agent_fixing_twice(), now=clock) as bot:
         await start(bot, fake)
         session = await bot.session()
         fake.webhook_sink = None  # GitHub's delivery is lost
         fake.add_check_run(REPO, session.head_sha, "test", "completed", "success")
         fake.pending_webhooks.clear()
         fake.webhook_sink = bot.deliver
-        assert await Reconciler(bot.db, bot.apps, bot.runner, bot.runner.now).tick() == 1
+        reconciler = Reconciler(bot.db, bot.apps, bot.runner, bot.runner.now)
+        fake.calls.clear()
+        assert await reconciler.tick() == 0, "webhooks come first: nothing is listed in the first minutes"
+        assert fake.calls == []
+        clock.offset = timedelta(minutes=3)
+        assert await reconciler.tick() == 1
         await bot.settle()
         assert (await bot.session()).status == "awaiting_review"
+
+
+def test_a_waiting_session_is_looked_at_less_often_the_longer_it_waits():
+    since = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    looks, last = [], None
+    for minute in range(0, 120):
+        now = since + timedelta(minutes=minute)
+        if due(now, since, last):
+            looks.append(minute)
+            last = now
+    assert looks == [2, 4, 8, 16, 31, 46, 61, 76, 91, 106]
