@@ -82,6 +82,8 @@ class FinalizeResult(Result):
     spec: str | None = None
     spec_unchanged: bool | None = None
     note: str | None = None
+    pr_body: str | None = None  # the PR's summary, shown with its readiness when the session settles
+    draft: bool = False         # the PR is still a draft: the settling marks it ready for review
 
 
 @dataclass(frozen=True)

@@ -71,9 +71,8 @@ class SessionWork:
             log.info("running %s (attempt %d)", step.value, attempt)
             await store.append_interaction(self.db, session.id, step.value, Status.started.value, attempt=attempt,
                                            input={"head_sha": session.head_sha})
-            if session.status != SessionStatus.running.value or not record.entries:
+            if session.status != SessionStatus.running.value:
                 await self.save(session, {"status": SessionStatus.running.value, "status_reason": None})
-                await self.save(session, await self.publisher.label(session, SessionStatus.running.value))
             if step in WRITING_STEPS:  # the agent works for minutes: show it; other steps take a moment
                 await self.publish(session, record, current=step.value)
             try:
@@ -110,9 +109,6 @@ class SessionWork:
             **outcome.usage.columns())
         metrics.record_step_usage(outcome.usage)
         updates = {**outcome.session_updates, **(Usage.of(session) + outcome.usage).columns()}
-        old_head, new_head = session.head_sha, updates.get("head_sha")
-        if old_head and new_head and new_head != old_head and step != Step.Initialize:
-            await self.publisher.complete_superseded(session, new_head)
         if step == Step.FixTestFailures:
             updates["fix_iterations"] = session.fix_iterations + 1
         await self.save(session, updates)
@@ -161,8 +157,6 @@ class SessionWork:
             await self.save(session, {"status": status, "status_reason": reason})
             log.info("session is now %s: %s", status, reason)
         await self.publish(session, record, current=None)
-        if changed:
-            await self.save(session, await self.publisher.label(session, status))
         if changed and status in {SessionStatus.needs_human.value, SessionStatus.failed.value}:
             where = session.pr_number or (session.issue_number if record.spec_problem() else None)
             if where is not None:
@@ -171,7 +165,7 @@ class SessionWork:
             self.on_paused(session.id, record.paused_until() or self.now())
 
     async def publish(self, session: Session, record: SessionRecord, current: str | None) -> None:
-        await self.publisher.status(session, record, current, lambda **values: self.save(session, values))
+        await self.publisher.show(session, record, current, lambda **values: self.save(session, values))
 
 
 def compress_transcript(transcript: list[dict[str, Any]]) -> bytes | None:

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 
 from githubkit import GitHub
 
+from bot.github.labels import LABELS_FIELD
+
 FILE_FIELDS = "... on Blob { oid byteSize isBinary isTruncated text }"
+BRANCH_FIELD = "    branch: ref(qualifiedName: $branch) { target { oid ... on Commit { tree { oid } } } }\n"
 
 
 @dataclass(frozen=True)
@@ -27,31 +30,40 @@ class BaseCommit:
     tree_sha: str
     files: dict[str, BaseFile] = field(default_factory=dict)  # the paths asked for that exist
     repository_id: str | None = None  # the repository's GraphQL node id
+    labels: list[dict] = field(default_factory=list)  # the state labels' {id, name} (bot/github/labels.py)
+    branch: tuple[str, str] | None = None  # the branch asked about: its head and tree, when it exists
 
 
-def base_query(count: int) -> str:
-    variables = "".join(f", $p{i}: String!" for i in range(count))
+def base_query(count: int, with_branch: bool) -> str:
+    variables = "".join(f", $p{i}: String!" for i in range(count)) + (", $branch: String!" if with_branch else "")
     objects = "\n".join(f"    p{i}: object(expression: $p{i}) {{ {FILE_FIELDS} }}" for i in range(count))
     return (f"query($owner: String!, $name: String!, $rev: String!{variables}) {{\n"
             f"  repository(owner: $owner, name: $name) {{\n"
             f"    id defaultBranchRef {{ name }}\n"
+            f"    {LABELS_FIELD}\n"
+            + (BRANCH_FIELD if with_branch else "") +
             f"    commit: object(expression: $rev) {{ ... on Commit {{ oid tree {{ oid }} }} }}\n"
             f"{objects}\n  }}\n}}")
 
 
-async def read_base(gh: GitHub, owner: str, repo: str, paths: list[str], rev: str = "HEAD") -> BaseCommit:
+async def read_base(gh: GitHub, owner: str, repo: str, paths: list[str], rev: str = "HEAD",
+                    branch: str | None = None) -> BaseCommit:
     """The commit `rev` (the default branch's head by default) and the files at `paths` in it
-    (missing ones left out): one query, so every file is read at the same commit."""
-    variables = {"owner": owner, "name": repo, "rev": rev,
+    (missing ones left out): one query, so every file is read at the same commit. Also whether
+    `branch` exists, and where."""
+    variables = {"owner": owner, "name": repo, "rev": rev, **({"branch": f"refs/heads/{branch}"} if branch else {}),
                  **{f"p{i}": f"{rev}:{path}" for i, path in enumerate(paths)}}
-    found = (await gh.async_graphql(base_query(len(paths)), variables))["repository"]
+    found = (await gh.async_graphql(base_query(len(paths), branch is not None), variables))["repository"]
     files = {}
     for i, path in enumerate(paths):
         blob = found.get(f"p{i}")
         if blob and blob.get("oid"):
             files[path] = BaseFile(path, blob["oid"], await _text(gh, owner, repo, blob), blob["byteSize"])
     commit = found["commit"]
-    return BaseCommit(found["defaultBranchRef"]["name"], commit["oid"], commit["tree"]["oid"], files, found.get("id"))
+    head = (found.get("branch") or {}).get("target") or {}
+    return BaseCommit(found["defaultBranchRef"]["name"], commit["oid"], commit["tree"]["oid"], files, found.get("id"),
+                      found.get("stateLabels", {}).get("nodes") or [],
+                      (head["oid"], head["tree"]["oid"]) if head.get("oid") else None)
 
 
 async def _text(gh: GitHub, owner: str, repo: str, blob: dict) -> str | None:

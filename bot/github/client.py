@@ -17,6 +17,7 @@ from githubkit.typing import RetryOption
 
 from bot.config import Settings
 from bot.github.guard import refuse_writes_without_lease
+from bot.github.labels import LabelIds
 from bot.github.repository import Repository
 from bot.telemetry.metrics import github_event_hooks
 
@@ -54,7 +55,7 @@ class GitHubApps:
             **self._options(),
         )
         self._installations: dict[int, GitHub] = {}
-        self.known_labels: set[tuple[str, str]] = set()  # (repository, label) created in this process
+        self.label_ids = LabelIds()  # the state labels' GraphQL ids, per repository
         self._slug: str | None = None
 
     def _options(self) -> dict:
@@ -84,7 +85,7 @@ class GitHubApps:
 
     def repository(self, installation_id: int, full_name: str) -> Repository:
         """One repository through its installation's client (bot/github/repository.py)."""
-        return Repository(self.installation(installation_id), full_name, self.bot_login, self.known_labels)
+        return Repository(self.installation(installation_id), full_name, self.bot_login, self.label_ids)
 
     async def slug(self) -> str:
         """The App's slug (its bot user is `<slug>[bot]`), read once from `GET /app`."""

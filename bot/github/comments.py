@@ -25,13 +25,13 @@ class Comments:
             return False
         return (comment.get("user") or {}).get("login") == await self._author()
 
-    async def find(self, number: int, marker: str) -> int | None:
-        """The id of our comment on the issue or PR that carries `marker`, if any."""
+    async def find(self, number: int, marker: str) -> dict | None:
+        """Our comment on the issue or PR that carries `marker`, if any."""
         async for comment in self.gh.rest.paginate(self.gh.rest.issues.async_list_comments, map_func=lambda r: r.json(),
                                                    owner=self.owner, repo=self.repo, issue_number=number,
                                                    per_page=100):
             if await self._ours(comment, marker):
-                return comment["id"]
+                return comment
         return None
 
     async def post_once(self, number: int, marker: str, body: str) -> None:
@@ -40,15 +40,17 @@ class Comments:
             await self.gh.rest.issues.async_create_comment(self.owner, self.repo, number, body=body)
 
     async def publish(self, number: int, marker: str, body: str, known_id: int | None = None, *,
-                      may_exist: bool = True) -> int:
-        """Edit our comment with `marker` (`known_id` when we know it), or create it; returns its id.
-        `may_exist=False`: nothing can have posted it before, so it is not looked for."""
-        comment_id = known_id or (await self.find(number, marker) if may_exist else None)
-        if comment_id is not None:
-            await self.gh.rest.issues.async_update_comment(self.owner, self.repo, comment_id, body=body)
-            return comment_id
-        created = await self.gh.rest.issues.async_create_comment(self.owner, self.repo, number, body=body)
-        return created.json()["id"]
+                      may_exist: bool = True) -> tuple[int, str | None]:
+        """Edit our comment with `marker` (`known_id` when we know it), or create it; returns its id
+        and node id. `may_exist=False`: nothing can have posted it before, so it is not looked for."""
+        if known_id is None and may_exist:
+            found = await self.find(number, marker)
+            known_id = found["id"] if found else None
+        if known_id is not None:
+            edited = await self.gh.rest.issues.async_update_comment(self.owner, self.repo, known_id, body=body)
+            return known_id, edited.json().get("node_id")
+        created = (await self.gh.rest.issues.async_create_comment(self.owner, self.repo, number, body=body)).json()
+        return created["id"], created.get("node_id")
 
     async def reply_in_thread_once(self, pull_number: int, comment_id: int, marker: str, body: str) -> None:
         """Answer a review comment in its thread, once; a thread deleted meanwhile is skipped."""

@@ -8,14 +8,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from githubkit import GitHub
+from githubkit.exception import RequestFailed
 
-from bot.core.spec import Lock, SpecFile
-from bot.github import checks, labels, merging, pulls, threads
+from bot.core.spec import Lock
+from bot.github import checks, merging, pulls, threads
 from bot.github.base import BaseCommit, read_base
 from bot.github.comments import Comments
-from bot.github.errors import unless_exists
+from bot.github.labels import LabelIds
 from bot.github.permissions import can_write
-from bot.github.specfiles import spec_files
+from bot.github.pullview import PullView, read_pull_view
 from bot.github.workspace import Workspace
 
 REACTION_SUBJECTS = ("issue", "issue_comment", "review_comment")
@@ -23,11 +24,11 @@ REACTION_SUBJECTS = ("issue", "issue_comment", "review_comment")
 
 class Repository:
     def __init__(self, gh: GitHub, full_name: str, bot_login: Callable[[], Awaitable[str]],
-                 known_labels: set[tuple[str, str]] | None = None) -> None:
+                 label_ids: LabelIds | None = None) -> None:
         self.gh, self.full_name = gh, full_name
         self.owner, self.name = full_name.split("/", 1)
         self._bot_login = bot_login
-        self._known_labels = known_labels if known_labels is not None else set()
+        self.label_ids = label_ids if label_ids is not None else LabelIds()
 
     # ----- people
 
@@ -57,35 +58,38 @@ class Repository:
                 "review_comment": rest.async_create_for_pull_request_review_comment}[subject]
         await call(self.owner, self.name, subject_id, content=content)
 
-    async def set_state_label(self, number: int, name: str | None) -> None:
-        await labels.set_state_label(self.gh, self.owner, self.name, number, name, self._known_labels)
-
     # ----- branches and files
 
-    async def read_base(self, paths: list[str], rev: str = "HEAD") -> BaseCommit:
+    async def read_base(self, paths: list[str], rev: str = "HEAD", branch: str | None = None) -> BaseCommit:
         """A commit (the default branch's head by default), its tree and the files at `paths` there,
-        in one query."""
-        return await read_base(self.gh, self.owner, self.name, paths, rev)
+        and where `branch` is, in one query; which also shows the state labels' ids (remembered
+        for publishing)."""
+        base = await read_base(self.gh, self.owner, self.name, paths, rev, branch)
+        self.label_ids.remember(self.full_name, base.labels)
+        return base
 
-    async def ensure_branch(self, branch: str, sha: str) -> str:
-        """Create `branch` at `sha`, or find it (a retry): its head sha."""
-        if await unless_exists(self.gh.rest.git.async_create_ref(self.owner, self.name,
-                                                                 data={"ref": f"refs/heads/{branch}", "sha": sha})):
-            return sha
-        existing = await self.gh.rest.git.async_get_ref(self.owner, self.name, f"heads/{branch}")
-        return existing.json()["object"]["sha"]
+    async def branch_head(self, branch: str) -> str | None:
+        """The branch's head sha; None when there is no such branch."""
+        try:
+            found = await self.gh.rest.git.async_get_ref(self.owner, self.name, f"heads/{branch}")
+        except RequestFailed as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise
+        return found.json()["object"]["sha"]
 
-    def workspace(self, branch: str, locks: Iterable[Lock | str] = ()) -> Workspace:
-        return Workspace(self.gh, self.owner, self.name, branch, locks)
+    def workspace(self, branch: str, locks: Iterable[Lock | str] = (), repository_id: str | None = None) -> Workspace:
+        return Workspace(self.gh, self.owner, self.name, branch, locks, repository_id)
 
     async def changed_files(self, base: str, head: str) -> list[dict[str, Any]]:
         """The files of `base...head`, with their patches (GitHub's compare)."""
         compare = await self.gh.rest.repos.async_compare_commits(self.owner, self.name, f"{base}...{head}")
         return compare.json().get("files") or []
 
-    async def spec_files(self, *, base: str, head: str, test_path: str, design_path: str) -> list[SpecFile]:
-        return await spec_files(self.gh, self.owner, self.name, base=base, head=head, test_path=test_path,
-                                design_path=design_path)
+    async def pull_view(self, number: int, *, base: str, head: str, test_path: str, design_path: str) -> PullView:
+        """The PR's state, title, author and files, and the spec's files at `base` and `head`: one query."""
+        return await read_pull_view(self.gh, self.owner, self.name, number, base=base, head=head,
+                                    test_path=test_path, design_path=design_path)
 
     # ----- pull requests
 
@@ -95,8 +99,8 @@ class Repository:
     async def ensure_pull_request(self, **fields: Any) -> dict[str, Any]:
         return await pulls.ensure_pull_request(self.gh, self.owner, self.name, **fields)
 
-    async def mark_ready(self, pull: dict[str, Any]) -> None:
-        await pulls.mark_ready(self.gh, pull["node_id"])
+    async def mark_ready(self, node_id: str) -> None:
+        await pulls.mark_ready(self.gh, node_id)
 
     async def update_pull_body(self, number: int, body: str) -> None:
         await self.gh.rest.pulls.async_update(self.owner, self.name, number, data={"body": body})

@@ -27,6 +27,7 @@ from githubkit.exception import RequestFailed
 from bot.core.spec import Lock
 from bot.github import archive as archives
 from bot.github.archive import SYMLINK_MODE, Archive, read_tarball
+from bot.github.errors import unless_exists
 from bot.github.files import decode_text, git_blob_sha
 from bot.github.mutations import Answers, BatchRejected, Mutation, send
 from bot.github.paths import normalize_path
@@ -58,9 +59,12 @@ class Entry:
 
 
 class Workspace:
-    def __init__(self, gh: GitHub, owner: str, repo: str, branch: str, locks: Iterable[Lock | str] = ()) -> None:
+    def __init__(self, gh: GitHub, owner: str, repo: str, branch: str, locks: Iterable[Lock | str] = (),
+                 repository_id: str | None = None) -> None:
         self.gh, self.owner, self.repo, self.branch = gh, owner, repo, branch
         self.locks = tuple(locks)
+        self.repository_id = repository_id  # the repository's GraphQL node id, to create the branch
+        self.may_need_branch = False  # the branch may not exist yet: the commit creates it at head_sha
         self.head_sha: str | None = None
         self.head_message = ""
         self.tree_sha: str | None = None
@@ -72,13 +76,19 @@ class Workspace:
         self._archive: Archive | None = None
         self.answers = Answers()  # what the mutations sent with the last commit answered
 
-    async def open(self, head_sha: str | None = None, tree_sha: str | None = None) -> Workspace:
+    async def open(self, head_sha: str | None = None, tree_sha: str | None = None, *,
+                   base_sha: str | None = None) -> Workspace:
         """Read the branch (or `head_sha`) once: its commit and its recursive tree (completed from
         the branch's archive when GitHub truncated it). Given the head and its tree, as a step knows
-        them when nothing can have moved, only the tree is read (the head's message stays unknown)."""
+        them when nothing can have moved, only the tree is read (the head's message stays unknown).
+        `base_sha`: where a branch that does not exist yet starts; the first commit creates it."""
         if head_sha is None:
-            ref = await self.gh.rest.git.async_get_ref(self.owner, self.repo, f"heads/{self.branch}")
-            head_sha = ref.json()["object"]["sha"]
+            head_sha = await self._branch_head()
+            if head_sha is None:
+                if base_sha is None:
+                    raise FileNotInBranch(f"refs/heads/{self.branch}")
+                head_sha = base_sha
+        self.may_need_branch = base_sha is not None and head_sha == base_sha
         if tree_sha is None:
             commit = (await self.gh.rest.git.async_get_commit(self.owner, self.repo, head_sha)).json()
             self.head_message, tree_sha = commit.get("message") or "", commit["tree"]["sha"]
@@ -93,6 +103,15 @@ class Workspace:
         self._staged.clear()
         self.listing_note = await self._list_from_archive() if self.truncated else None
         return self
+
+    async def _branch_head(self) -> str | None:
+        try:
+            ref = await self.gh.rest.git.async_get_ref(self.owner, self.repo, f"heads/{self.branch}")
+        except RequestFailed as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise
+        return ref.json()["object"]["sha"]
 
     async def _list_from_archive(self) -> str:
         """GitHub truncated the tree: add every file of the branch's archive, with its mode (an
@@ -258,7 +277,7 @@ class Workspace:
         if not changes:
             return None
         self.answers = Answers()
-        if self._graphql_can_commit(changes):
+        if self._graphql_can_commit(changes) and (self.repository_id or not self.may_need_branch):
             try:
                 commit_sha, tree_sha = await self._commit_by_graphql(message, changes, list(then))
             except BatchRejected as exc:
@@ -269,6 +288,7 @@ class Workspace:
         for path, content in changes.items():
             self._record_committed(path, content)
         self.head_sha, self.tree_sha, self.head_message = commit_sha, tree_sha, message
+        self.may_need_branch = False
         self._staged.clear()
         return commit_sha
 
@@ -289,7 +309,7 @@ class Workspace:
             "expectedHeadOid": self.head_sha,
             "fileChanges": {"additions": additions, "deletions": deletions},
         }, "commit { oid tree { oid } }")
-        self.answers = await send(self.gh, [commit, *then])
+        self.answers = await send(self.gh, [*self._branch_creation(), commit, *then])
         error = self.answers.error("commit")
         if error is not None:
             if error.type == "STALE_DATA":
@@ -298,7 +318,19 @@ class Workspace:
         made = self.answers.get("commit")["commit"]
         return made["oid"], made["tree"]["oid"]
 
+    def _branch_creation(self) -> list[Mutation]:
+        """The branch, created at the head the edits start from when it may not exist yet (GitHub
+        answers that it exists, harmlessly, when it does: the commit after it still checks the head)."""
+        if not self.may_need_branch or self.repository_id is None:
+            return []
+        return [Mutation("branch", "createRef", {"repositoryId": self.repository_id,
+                                                 "name": f"refs/heads/{self.branch}", "oid": self.head_sha},
+                         "ref { id }")]
+
     async def _commit_by_git_data(self, message: str, changes: dict[str, str | None]) -> tuple[str, str]:
+        if self.may_need_branch:
+            await unless_exists(self.gh.rest.git.async_create_ref(
+                self.owner, self.repo, data={"ref": f"refs/heads/{self.branch}", "sha": self.head_sha}))
         tree_items = [self._tree_item(path, content) for path, content in sorted(changes.items())]
         tree = await self.gh.rest.git.async_create_tree(
             self.owner, self.repo, data={"base_tree": self.tree_sha, "tree": tree_items}

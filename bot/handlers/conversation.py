@@ -112,7 +112,8 @@ async def pushed(ctx: EventContext) -> None:
     session = await _session_for_pull(ctx, pull.get("number"))
     if session is None or SessionStatus(session.status).is_final or session.head_sha == new_head:
         return
-    if ctx.sender == await ctx.apps.bot_login():
+    sender_type = (ctx.event.payload.get("sender") or {}).get("type")
+    if sender_type == "Bot" and ctx.sender == await ctx.apps.bot_login():  # a person needs no look-up
         return  # our own commit, recorded (or about to be) by the step that made it
     log.info("session %s: %s pushed %s to %s", session.id, ctx.sender, new_head[:7], session.branch)
     await store.update_session(ctx.db, session.id, head_sha=new_head, head_tree_sha=None)

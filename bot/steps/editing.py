@@ -46,13 +46,14 @@ class Edit:
 
 async def open_branch(ctx: StepContext) -> Workspace:
     """The branch as the agent will edit it. On a step's first try the session knows its head
-    and tree (our own last commit); a retry, or a head a human pushed, is read from GitHub."""
+    and tree (our own last commit); a retry, or a head a human pushed, is read from GitHub. A
+    branch that does not exist yet starts at the base, and the step's commit creates it."""
     session = ctx.session
     locks = spec_locks(session.design_path, session.test_path, ctx.config.protected_paths)
-    workspace = ctx.repository.workspace(session.branch, locks)
+    workspace = ctx.repository.workspace(session.branch, locks, session.repository_node_id)
     if ctx.record.first_try(ctx.step) and session.head_sha and session.head_tree_sha:
-        return await workspace.open(session.head_sha, session.head_tree_sha)
-    return await workspace.open()
+        return await workspace.open(session.head_sha, session.head_tree_sha, base_sha=session.base_sha)
+    return await workspace.open(base_sha=session.base_sha)
 
 
 async def agent_task(ctx: StepContext, kind: str, **extra: object) -> AgentTask:

@@ -1,12 +1,12 @@
 """Initialize: read the repository's config, resolve the component from the request, check that
-its design and test files exist, record the trusted inputs at the base, and create (or reuse)
-the session's branch."""
+its design and test files exist, record the trusted inputs at the base, and name the session's
+branch (reusing it when it exists; otherwise the first commit creates it) — all from one query."""
 
 from __future__ import annotations
 
 from bot.core.component import ComponentNotSpecified, parse_component
 from bot.core.inputs import SpecText, TrustedInputs, kept
-from bot.core.repo_config import CONFIG_PATH, ConfigFileError, parse_repo_config
+from bot.core.repo_config import CONFIG_PATH, ConfigFileError, RepoConfig, parse_repo_config
 from bot.core.results import InitializeResult
 from bot.core.spec import INSTRUCTION_FILES
 from bot.github.base import BaseCommit
@@ -18,7 +18,10 @@ async def run(ctx: StepContext) -> StepOutcome:
         component = parse_component((await request_of(ctx)).get("body"))
     except ComponentNotSpecified as exc:
         raise StepFailure("needs_human", str(exc))
-    base = await ctx.repository.read_base(trusted_paths(component.design_path, component.test_path))
+    suffix = f"{ctx.session.issue_number}-{component.slug}"
+    likely_branch = ctx.session.branch or f"{RepoConfig().branch_prefix}{suffix}"
+    base = await ctx.repository.read_base(trusted_paths(component.design_path, component.test_path),
+                                          branch=likely_branch)
     try:
         config = parse_repo_config(_text_of(base, CONFIG_PATH))
     except ConfigFileError as exc:
@@ -34,18 +37,28 @@ async def run(ctx: StepContext) -> StepOutcome:
     inputs = trusted_inputs_of(base, component.design_path, component.test_path)
     await ctx.save(component_name=component.name, design_path=component.design_path, test_path=component.test_path,
                    base_sha=base.sha, repository_node_id=ctx.session.repository_node_id or base.repository_id)
-    branch = ctx.session.branch or f"{config.branch_prefix}{ctx.session.issue_number}-{component.slug}"
+    branch = ctx.session.branch or f"{config.branch_prefix}{suffix}"
     if ctx.session.branch is None:
-        await ctx.save(branch=branch)  # recorded before it is created, so a retry reuses it
-    head_sha = await ctx.repository.ensure_branch(branch, base.sha)
+        await ctx.save(branch=branch)  # recorded before anything is written, so a retry keeps it
+    head_sha, tree_sha = await existing_branch(ctx, base, branch, likely_branch) or (base.sha, base.tree_sha)
     return StepOutcome(
         InitializeResult(default_branch=base.default_branch, base_sha=base.sha, branch=branch,
                          component={"name": component.name, "design_path": component.design_path,
                                     "test_path": component.test_path},
-                         config=config.model_dump(mode="json"), inputs=inputs.as_dict(), note=f"branch {branch}"),
-        session_updates={"branch": branch, "head_sha": head_sha,
-                         "head_tree_sha": base.tree_sha if head_sha == base.sha else None},
+                         config=config.model_dump(mode="json"), inputs=inputs.as_dict(),
+                         note=f"branch {branch}"),
+        session_updates={"branch": branch, "head_sha": head_sha, "head_tree_sha": tree_sha},
     )
+
+
+async def existing_branch(ctx: StepContext, base: BaseCommit, branch: str, asked: str) -> tuple[str, str | None] | None:
+    """Where the session's branch already is (an earlier session on the same issue left it), if
+    anywhere: the base query asked about the likely name; another prefix is looked up here. A
+    branch that does not exist yet is made by the first commit, in the same request."""
+    if branch == asked:
+        return base.branch
+    head = await ctx.repository.branch_head(branch)
+    return (head, None) if head else None
 
 
 def trusted_paths(design_path: str, test_path: str) -> list[str]:

@@ -13,6 +13,7 @@ from bot.github.paths import PathRefused, normalize_path
 from bot.github.workspace import BranchMoved, FileNotInBranch, Workspace
 from tests.fakes.github import FakeGitHub
 from tests.fakes.gitstore import Commit, FileEntry
+from tests.fakes.state import node_id
 from tests.harness import REPO, REPO_FILES, TESTS, commits_on
 
 BRANCH = "component-bot/1-stack"
@@ -231,3 +232,46 @@ async def test_a_whole_tree_is_not_downloaded_again_as_an_archive(gh, fake):
     ws = await workspace(gh)
     assert not ws.truncated and ws.listing_note is None
     assert [c for c in fake.calls if "/tarball/" in c.path] == []
+
+
+async def test_a_branch_that_does_not_exist_yet_is_created_by_the_first_commit_in_the_same_request(gh, fake):
+    repo = fake.repo(REPO)
+    base = repo.branches["main"]
+    ws = await Workspace(gh, "octo", "widgets", "component-bot/2-queue", repository_id=node_id("R", repo.id)).open(
+        base_sha=base)
+    assert ws.head_sha == base and ws.may_need_branch
+    ws.write("widgets/queue.py", "class Queue: ...\n")
+    fake.calls.clear()
+    sha = await ws.commit("Implement Queue")
+    assert repo.branches["component-bot/2-queue"] == sha and repo.git.commits[sha].parents == (base,)
+    [request] = [c for c in fake.calls if c.method == "POST"]
+    assert "createRef(" in request.json["query"] and "createCommitOnBranch(" in request.json["query"]
+    ws.write("widgets/queue.py", "class Queue:\n    pass\n")
+    await ws.commit("Again")  # the branch exists now: no createRef
+    assert "createRef(" not in fake.calls[-1].json["query"]
+
+
+async def test_a_branch_made_meanwhile_at_the_base_takes_the_commit_and_one_that_moved_is_not_overwritten(gh, fake):
+    repo = fake.repo(REPO)
+    base = repo.branches["main"]
+    ws = await Workspace(gh, "octo", "widgets", BRANCH, repository_id=node_id("R", repo.id)).open(base, None,
+                                                                                                  base_sha=base)
+    ws.write("widgets/queue.py", "class Queue: ...\n")
+    sha = await ws.commit("Implement Queue")  # createRef answers "already exists"; the commit still lands
+    assert repo.branches[BRANCH] == sha
+    moved = await Workspace(gh, "octo", "widgets", BRANCH, repository_id=node_id("R", repo.id)).open(
+        base, None, base_sha=base)
+    moved.write("widgets/queue.py", "class Queue: pass\n")
+    with pytest.raises(BranchMoved):
+        await moved.commit("Implement Queue again")
+    assert repo.branches[BRANCH] == sha
+
+
+async def test_without_graphql_the_git_data_api_creates_the_branch_too(gh, fake):
+    repo = fake.repo(REPO)
+    base = repo.branches["main"]
+    ws = await Workspace(gh, "octo", "widgets", "component-bot/2-queue").open(base_sha=base)  # no repository id
+    ws.write("widgets/queue.py", "class Queue: ...\n")
+    sha = await ws.commit("Implement Queue")
+    assert repo.branches["component-bot/2-queue"] == sha
+    assert len(fake.calls_to("POST", f"/repos/{REPO}/git/refs")) == 1

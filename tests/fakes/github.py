@@ -253,6 +253,7 @@ class FakeGitHub:
         self.tokens: dict[str, Token] = {}
         self.calls: list[Call] = []
         self.graphql_points = 0  # GitHub's GraphQL rate-limit points spent, all tokens together
+        self.graphql_missing: set[str] = set()  # mutations this GitHub lacks (an older GitHub Enterprise Server)
         self.events: list[tuple[str, dict[str, Any]]] = []  # every webhook GitHub would have sent
         self.pending_webhooks: list[Delivery] = []
         self.deliveries: list[Delivery] = []

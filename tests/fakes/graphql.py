@@ -118,6 +118,9 @@ def handle(fake: FakeGitHub, request: Request, body: Any) -> Reply:
         document = parse(query)
     except GraphQLError as e:
         return answer(fake, {"errors": [formatted(e)]})
+    missing = fields_this_github_lacks(fake, document)
+    if missing:
+        return answer(fake, {"errors": missing})
     invalid = validate(schema, document)
     if invalid:
         return answer(fake, {"errors": [in_github_words(e, document) for e in invalid]})
@@ -180,6 +183,21 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
     if extensions:
         out["extensions"] = extensions
     return out
+
+
+def fields_this_github_lacks(fake: FakeGitHub, document: DocumentNode) -> list[dict[str, Any]]:
+    """Mutations in ``fake.graphql_missing`` are answered as a GitHub without them (an older
+    GitHub Enterprise Server) answers: the document is invalid, nothing runs."""
+    errors = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and definition.operation.value == "mutation":
+            for node in definition.selection_set.selections:
+                if isinstance(node, FieldNode) and node.name.value in fake.graphql_missing:
+                    errors.append({"message": f"Field '{node.name.value}' doesn't exist on type 'Mutation'",
+                                   "path": document_path(document, node),
+                                   "extensions": {"code": "undefinedField", "typeName": "Mutation",
+                                                  "fieldName": node.name.value}})
+    return errors
 
 
 def in_github_words(error: GraphQLError, document: DocumentNode) -> dict[str, Any]:

@@ -49,12 +49,21 @@ async def initialized(session, apps, unit_settings) -> list[Row]:
     return [Row(1, "Initialize", "started"), Row(2, "Initialize", "succeeded", outcome.result.to_dict())]
 
 
-async def test_initialize_records_the_spec_at_the_base_and_creates_the_branch(session, fake, apps, unit_settings):
+async def test_initialize_records_the_spec_at_the_base_and_names_the_branch_in_one_query(session, fake, apps,
+                                                                                         unit_settings):
     [_, row] = await initialized(session, apps, unit_settings)
     result = InitializeResult.from_dict(row.result)
     assert result.branch == "component-bot/1-stack" == session.branch
-    assert "component-bot/1-stack" in fake.repo(REPO).branches
+    assert "component-bot/1-stack" not in fake.repo(REPO).branches, "made by the first commit"
+    assert (session.head_sha, session.base_sha) == (fake.repo(REPO).branches["main"],) * 2
     assert result.inputs["tests"]["text"] == fake.read_file(REPO, "main", "tests/test_stack.py")
+    assert [c.path for c in fake.calls] == ["/app/installations/42/access_tokens", "/graphql"]
+
+
+async def test_initialize_reuses_the_branch_an_earlier_session_left(session, fake, apps, unit_settings):
+    left = fake.push(REPO, "component-bot/1-stack", {"widgets/stack.py": "class Stack: ...\n"}, author="maria")
+    await initialized(session, apps, unit_settings)
+    assert session.head_sha == left and session.head_tree_sha == fake.repo(REPO).git.commits[left].tree
 
 
 async def test_initialize_without_the_design_file_waits_for_a_person(session, fake, apps, unit_settings):
@@ -75,7 +84,7 @@ async def test_generate_commits_once_and_opens_a_draft_pull_request(session, fak
     assert fake.read_file(REPO, session.branch, "widgets/stack.py") == STACK_IMPL
     [request] = [c for c in fake.calls if c.method != "GET"]
     assert request.path == "/graphql", "the commit and the draft PR in one request"
-    assert "createCommitOnBranch(" in request.json["query"] and "createPullRequest(" in request.json["query"]
+    assert [f in request.json["query"] for f in ("createRef(", "createCommitOnBranch(", "createPullRequest(")] == [True] * 3
 
 
 async def test_generate_opens_the_pull_request_through_rest_when_github_refuses_it_with_the_commit(
@@ -113,12 +122,17 @@ async def test_run_tests_right_after_our_commit_waits_without_asking_github(sess
     assert len(fake.calls_to("GET", f"/repos/{REPO}/commits/{generated.commit_sha}/check-runs")) == 1
 
 
-async def test_finalize_under_the_manual_policy_marks_ready_and_waits(session, fake, apps, unit_settings):
+async def test_finalize_under_the_manual_policy_verifies_and_leaves_the_pr_to_the_settling(session, fake, apps,
+                                                                                           unit_settings):
     rows = await initialized(session, apps, unit_settings)
     generated = await generate.run(step_context(Step.GenerateImplementation, session, rows, apps, unit_settings,
                                                 ScriptedAgent({"widgets/stack.py": STACK_IMPL})))
     session.head_sha, session.pr_number = generated.commit_sha, generated.result.pr_number
+    fake.calls.clear()
     outcome = await finalize.run(step_context(Step.Finalize, session, rows, apps, unit_settings))
     assert not outcome.result.merged and "maintainer" in outcome.result.waiting_for
     assert outcome.result.spec_unchanged
-    assert not fake.repo(REPO).pulls[session.pr_number].draft
+    assert outcome.result.draft and "widgets/stack.py" in outcome.result.pr_body
+    assert fake.repo(REPO).pulls[session.pr_number].draft, "made ready when the session settles, with the rest"
+    [query] = fake.calls
+    assert query.path == "/graphql" and query.json["query"].lstrip().startswith("query")
