@@ -1,7 +1,8 @@
 """The runner: wakes a session and runs its next steps, one at a time.
 
 `wake(session_id)` takes the session's lease (a conditional UPDATE, so it serializes workers
-across processes on SQLite and PostgreSQL alike), then runs the session until it waits or ends
+across processes; the holder names its host and pid, so a restarted process takes over at once
+what its dead predecessor held), then runs the session until it waits or ends
 (bot/engine/work.py). A second wake while one runs returns at once; waking a finished or waiting
 session does nothing. A lost lease cancels the running step. In-process asyncio tasks by
 default; the `Scheduler` protocol (bot/core/scheduler.py) is the whole interface a queue replaces.
@@ -13,6 +14,8 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -46,7 +49,7 @@ class Runner:
         self.sweep_every = sweep_every  # seconds between looks for signals recorded by other processes
         self.work = SessionWork(db, Publisher(apps, settings), agent, settings, steps, retry_delay=retry_delay,
                                 now=now, on_paused=self._resume_at)
-        self.owner = f"runner-{uuid.uuid4().hex[:12]}"
+        self.owner = holder_name()
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred: set[int] = set()
@@ -54,8 +57,12 @@ class Runner:
 
     # ----- the Scheduler interface
 
-    def schedule(self, session_id: int, delay: float = 0.0) -> None:
+    async def schedule(self, session_id: int, delay: float = 0.0) -> None:
         """Wake the session soon, in the background."""
+        self.spawn(session_id, delay)
+
+    def spawn(self, session_id: int, delay: float = 0.0) -> None:
+        """`schedule`, from code that does not await."""
         # A fresh context: a wake must not inherit the caller's open GitHub client or log fields.
         task = asyncio.create_task(self._wake_later(session_id, delay), name=f"session:{session_id}",
                                    context=contextvars.Context())
@@ -73,7 +80,7 @@ class Runner:
         if recorded is None:
             log.info("session %s: %s from %s was recorded before; a replay changes nothing", session_id, signal, key)
             return False
-        self.schedule(session_id)
+        self.spawn(session_id)
         return True
 
     async def wake(self, session_id: int) -> None:
@@ -99,17 +106,29 @@ class Runner:
             if not token.lost:
                 await store.release_lease(self.db, session_id, lease)
         if not token.lost and await self._has_work(session_id):  # a signal recorded while we held the lease
-            self.schedule(session_id)
+            self.spawn(session_id)
 
     # ----- start, sweep, stop
 
     async def recover(self) -> int:
-        """Wake every unfinished session: what was running when the process stopped carries on."""
+        """Wake every unfinished session: what was running when the process stopped carries on.
+        A lease held by a process of this host that is no longer running is taken at once,
+        instead of after it expires."""
+        await self.release_dead_leases()
         async with self.db() as s:
             session_ids = await store.unfinished_session_ids(s)
         for session_id in session_ids:
-            self.schedule(session_id)
+            self.spawn(session_id)
         return len(session_ids)
+
+    async def release_dead_leases(self) -> int:
+        async with self.db() as s:
+            held = await store.leases_held_by(s, f"{socket.gethostname()}:")
+        dead = [(session_id, holder) for session_id, holder in held if not holder_alive(holder)]
+        for session_id, holder in dead:
+            log.info("session %s: its lease holder %s is not running any more; taking over", session_id, holder)
+            await store.release_lease(self.db, session_id, holder)
+        return len(dead)
 
     async def sweep(self) -> int:
         """Wake every unfinished session whose last interaction is a signal it has not acted on
@@ -123,7 +142,7 @@ class Runner:
             if session is None or lease_is_live(session):
                 continue
             if record.signal_pending(session.status):
-                self.schedule(session_id)
+                self.spawn(session_id)
                 woken += 1
             elif await self._resume_if_due(session, record):
                 woken += 1
@@ -229,7 +248,7 @@ class Runner:
             return  # held by a wake of this process, which re-checks for work when it releases
         if until is not None:
             self._deferred.add(session_id)
-            self.schedule(session_id, delay=max(0.0, (until - utcnow()).total_seconds()) + 1)
+            self.spawn(session_id, delay=max(0.0, (until - utcnow()).total_seconds()) + 1)
 
     async def _keep_lease(self, session_id: int, lease: str, token: LeaseToken, run: asyncio.Task[None]) -> None:
         """Renew the lease while the step runs; when it cannot be renewed, whoever holds it now
@@ -251,6 +270,28 @@ class Runner:
     async def _has_work(self, session_id: int) -> bool:
         session, record = await self.work.load(session_id)
         return session is not None and isinstance(record.decide(), Step)
+
+
+def holder_name() -> str:
+    """Who holds a lease: this host and process (so a restart here can tell its dead predecessor)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_alive(holder: str) -> bool:
+    """Whether the process named in a lease of this host still runs (any other answer: it might)."""
+    parts = holder.split(":")
+    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return True
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return True  # another runner of this very process (tests run several)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def lease_is_live(session: Session) -> bool:

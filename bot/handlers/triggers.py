@@ -57,7 +57,7 @@ async def start_session(ctx: EventContext, issue: dict, *, trigger: str, comment
     if session is not None:
         log.info("session %s started for %s#%s by %s", session.id, ctx.scope.repository_full_name, issue["number"],
                  ctx.sender)
-        ctx.scheduler.schedule(session.id)
+        await ctx.scheduler.schedule(session.id)
         return
     async with ctx.db() as s:
         active = await store.active_for_issue(s, ctx.scope, issue["number"])

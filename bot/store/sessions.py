@@ -209,6 +209,12 @@ async def release_lease(db: async_sessionmaker[AsyncSession], session_id: int, o
         )
 
 
+async def leases_held_by(s: AsyncSession, prefix: str) -> list[tuple[int, str]]:
+    """(session id, holder) of the leases whose holder starts with `prefix`."""
+    rows = await s.execute(select(Session.id, Session.lease_owner).where(Session.lease_owner.startswith(prefix)))
+    return [(row[0], row[1]) for row in rows]
+
+
 async def lease_of(s: AsyncSession, session_id: int) -> tuple[str | None, datetime | None]:
     row = (await s.execute(select(Session.lease_owner, Session.lease_until).where(Session.id == session_id))).first()
     return (row[0], row[1]) if row else (None, None)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import uuid
 from datetime import timedelta
 
 import pytest
 
 from bot.core.orchestrator import Step
+from bot.engine.runner import holder_alive
 from bot.steps.registry import STEPS
+from bot.store import sessions as store
 from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import (
@@ -146,3 +153,32 @@ async def test_a_step_failing_every_time_fails_the_session_with_one_status_comme
     assert "422" in session.status_reason
     [comment] = status_comments(fake, issue.number)
     assert "Failed" in comment.body and "/retry" in comment.body
+
+
+async def test_a_restart_takes_over_at_once_the_lease_a_dead_process_of_this_host_held(settings):
+    fake = make_fake()
+    agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
+    settings = settings_for(fake, settings)
+    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+    async with BotHarness(settings, fake, agent, steps=crash_once(Step.GenerateImplementation,
+                                                                  after_effects=False)) as bot:
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    holder = f"{socket.gethostname()}:{int(dead.stdout)}:0a1b2c3d"  # killed mid-step: its lease never released
+    await store.update_session(bot.db, session.id, lease_owner=holder, lease_until=utcnow() + timedelta(minutes=1))
+
+    async with BotHarness(settings, fake, agent) as restarted:
+        async with restarted.db() as s:
+            assert (await store.lease_of(s, session.id))[0] != holder, "taken at start, not when it expires"
+        await restarted.settle()
+        session = await restarted.session()
+    assert session.status == "waiting_for_checks"
+    assert len(commits_on(fake, session.branch)) == 1
+
+
+async def test_a_lease_held_by_a_live_process_or_another_host_is_respected(settings):
+    assert holder_alive(f"{socket.gethostname()}:{os.getpid()}:0a1b2c3d")
+    assert holder_alive(f"another-host-{uuid.uuid4().hex}:1:0a1b2c3d")
+    assert holder_alive("runner-0123456789ab:0a1b2c3d"), "a holder from before hosts were named"

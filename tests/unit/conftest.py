@@ -22,7 +22,7 @@ class RecordingScheduler:
     scheduled: list[int] = field(default_factory=list)
     signals: list[tuple[int, str, dict, str | None]] = field(default_factory=list)
 
-    def schedule(self, session_id: int, delay: float = 0.0) -> None:
+    async def schedule(self, session_id: int, delay: float = 0.0) -> None:
         self.scheduled.append(session_id)
 
     async def signal(self, session_id: int, signal: str, payload: dict | None = None, *, key: str | None = None) -> bool:
