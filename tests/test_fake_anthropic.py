@@ -16,6 +16,7 @@ from tests.fakes.anthropic import (
     FakeClock,
     ScriptedError,
     approx_tokens,
+    min_cacheable_tokens,
     tool_use_block,
 )
 
@@ -26,7 +27,7 @@ READ_FILE = {
     "description": "Read a file",
     "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
 }
-LONG_SYSTEM = "You implement components from their design documents. " * 100  # ~1400 tokens
+LONG_SYSTEM = "You implement components from their design documents. " * 200  # ~2800 tokens: over Sonnet 4.6's 2048
 
 
 @pytest.fixture
@@ -317,7 +318,7 @@ async def test_same_cached_prefix_is_read_the_second_time(fake, client):
     second = (await ask(client, "second question", system=cached_system())).usage
 
     assert first.cache_read_input_tokens == 0
-    assert first.cache_creation_input_tokens == approx_tokens(len(LONG_SYSTEM)) >= 1024
+    assert first.cache_creation_input_tokens == approx_tokens(len(LONG_SYSTEM)) >= 2048
     assert first.cache_creation.ephemeral_5m_input_tokens == first.cache_creation_input_tokens
     assert second.cache_read_input_tokens == first.cache_creation_input_tokens
     assert second.cache_creation_input_tokens == 0
@@ -405,6 +406,81 @@ async def test_max_tokens_zero_prewarms_the_cache_without_a_script_turn(fake, cl
     real = await ask(client, system=cached_system())
     assert warm.content == [] and warm.usage.cache_creation_input_tokens > 0
     assert real.content[0].text == "real" and real.usage.cache_read_input_tokens > 0
+
+
+@pytest.mark.parametrize(("model", "minimum"), [
+    ("claude-sonnet-4-5-20250929", 1024), ("claude-sonnet-4-20250514", 1024), ("claude-3-7-sonnet-latest", 1024),
+    ("claude-opus-4-1-20250805", 1024), ("claude-sonnet-4-6", 2048), ("claude-3-5-haiku-20241022", 2048),
+    ("claude-opus-4-5", 4096), ("claude-haiku-4-5", 4096),
+    ("us.anthropic.claude-opus-4-5-20251101-v1:0", 4096), ("claude-opus-4-6@20260201", 4096),  # Bedrock, Vertex
+    ("claude-sonnet-5-5", 2048), ("claude-opus-5", 4096),  # newer than the table: the family's newest minimum
+    ("arn:aws:bedrock:eu-central-1:123456789012:application-inference-profile/a1b2c3", 1024),  # no model named
+])
+def test_each_model_has_its_own_minimum_cacheable_length(model, minimum):
+    assert min_cacheable_tokens(model) == minimum
+
+
+@pytest.mark.parametrize(("model", "cached"), [("claude-sonnet-4-6", True), ("claude-opus-4-6", False)])
+async def test_a_prefix_under_the_models_minimum_is_not_cached(fake, client, model, cached):
+    fake.reply("one").reply("two")
+    for _ in range(2):
+        usage = (await ask(client, model=model, system=cached_system())).usage  # ~2800 tokens
+    assert (usage.cache_read_input_tokens > 0) is cached
+    assert usage.cache_creation_input_tokens == 0
+
+
+@pytest.mark.parametrize(("blocks_after", "hit"), [(19, True), (20, False)])
+async def test_a_cached_prefix_is_found_only_up_to_20_blocks_before_a_breakpoint(fake, client, blocks_after, hit):
+    """Entries are looked for at the breakpoint and the 19 block boundaries before it, no further."""
+    fake.reply("one").reply("two")
+    await ask(client, messages=[user([marked(LONG_SYSTEM)])])
+    notes = [{"type": "text", "text": f"note {i}"} for i in range(blocks_after)]
+    later = [{"type": "text", "text": LONG_SYSTEM}, *notes]
+    later[-1] = marked(later[-1]["text"])
+    usage = (await ask(client, messages=[user(later)])).usage
+    assert (usage.cache_read_input_tokens == approx_tokens(len(LONG_SYSTEM))) is hit
+    assert usage.cache_creation_input_tokens == total_input(usage) - usage.cache_read_input_tokens
+
+
+async def test_tool_input_with_its_keys_in_another_order_is_another_prefix(fake, client):
+    """The blocks' own fields may come in any order; the JSON of a tool call's input is read as sent."""
+    call = {"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {"path": "a.py", "limit": 40}}
+    def history(tool_use):
+        return [user(LONG_SYSTEM), assistant([tool_use]), user([{**tool_result("toolu_1"), "cache_control": MARK}])]
+    fake.reply("1").reply("2").reply("3")
+    first = (await ask(client, tools=[READ_FILE], messages=history(call))).usage
+    fields_reordered = dict(reversed(list(call.items())))
+    same = (await ask(client, tools=[READ_FILE], messages=history(fields_reordered))).usage
+    input_reordered = {**call, "input": {"limit": 40, "path": "a.py"}}
+    other = (await ask(client, tools=[READ_FILE], messages=history(input_reordered))).usage
+    assert list(fake.last_request.messages[1]["content"][0]["input"]) == ["limit", "path"]  # sent as given
+    assert same.cache_read_input_tokens == first.cache_creation_input_tokens > 0
+    assert other.cache_read_input_tokens == 0 and other.cache_creation_input_tokens == total_input(other)
+
+
+async def test_one_hour_writes_before_five_minute_writes_are_counted_apart(fake, client):
+    fake.reply("one")
+    system = [{"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
+    usage = (await ask(client, system=system, messages=[user([marked("Implement docs/x.md. " * 50)])])).usage
+    assert usage.cache_creation.ephemeral_1h_input_tokens == approx_tokens(len(LONG_SYSTEM))
+    assert usage.cache_creation.ephemeral_5m_input_tokens == total_input(usage) - approx_tokens(len(LONG_SYSTEM)) > 0
+    assert usage.cache_creation_input_tokens == total_input(usage) and usage.input_tokens == 0
+
+
+async def test_the_one_hour_prefix_outlives_the_five_minute_breakpoints_after_it():
+    """A CI run of eight minutes between two steps: what was cached for an hour is read, the rest is
+    written again."""
+    clock = FakeClock()
+    fake = FakeAnthropic(clock=clock)
+    fake.reply("one").reply("two")
+    system = [{"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
+    messages = [user([marked("Implement docs/x.md. " * 50)])]
+    async with fake.client() as client:
+        first = (await ask(client, system=system, messages=messages)).usage
+        clock.advance(8 * 60)
+        second = (await ask(client, system=system, messages=messages)).usage
+    assert second.cache_read_input_tokens == first.cache_creation.ephemeral_1h_input_tokens
+    assert second.cache_creation_input_tokens == first.cache_creation.ephemeral_5m_input_tokens
 
 
 # ------------------------------------------------------------------- out of process

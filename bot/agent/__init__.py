@@ -31,6 +31,7 @@ class AgentTask:
     failure_report: str = ""
     diff: str = ""
     conversation: tuple[dict[str, Any], ...] = ()  # human instructions and review threads, for Revise
+    base_paths: tuple[str, ...] | None = None  # the files at the session's base commit, when the step knows them
     attempt: int = 1
     max_attempts: int = 1
     max_turns: int = 40

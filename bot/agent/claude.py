@@ -6,20 +6,25 @@ Whenever it cannot finish (a limit, a refusal, the API unavailable after the SDK
 raises `AgentStopped` with the usage and transcript so far; the step then discards the staged
 edits, so a stopped run never commits half its work.
 
-Prompt caching (at most four breakpoints per request):
+Prompt caching (at most four breakpoints per request; benchmarks/tokens measures the result):
 
 * the system prompt, which also covers the tools before it (they never change independently,
-  so a breakpoint of their own would only use up a slot);
-* the context block (design, tests, repository rules and instructions): identical for every
-  step of a session, so a fix run reads what the generate run wrote; 1-hour TTL where the
-  provider accepts it (bot/agent/providers.py), because the CI run between two steps often
-  takes longer than five minutes;
-* the end of the first user message (the step's task);
-* a moving breakpoint on the last block of the conversation, so each turn reads the previous
-  turn's prefix and writes its own.
+  so a breakpoint of their own would only use up a slot). Both are the same for every task, so
+  any run within the hour reads them, on models whose minimum cacheable length they reach
+  (about 1,200 tokens: Sonnet 4.5 and older, not Sonnet 4.6's 2,048 or Opus 4.5's 4,096);
+* the context block (design, tests, repository rules and instructions, the base's files when
+  the step gives them): identical for every step of a session, so a fix run reads what the
+  generate run wrote; 1-hour TTL where the provider accepts it (bot/agent/providers.py),
+  because the CI run between two steps often takes longer than five minutes;
+* two moving breakpoints: on the last block of the conversation, and on the block that was
+  last in the previous request (on the first request the task block is the last). Each request
+  writes its own prefix and reads the previous one at a breakpoint of its own, however many
+  blocks a turn added: the API looks for a cached prefix only up to 20 blocks before a
+  breakpoint, and a turn of ten parallel tool calls adds 21.
 
-The first three sit in the same place on every request of a run, so the prefix is
-byte-identical from turn to turn.
+Everything before the moving breakpoints is byte-identical from turn to turn and, up to the end
+of the context block, from step to step: nothing in the tools, the system prompt or the context
+depends on the step, the attempt, the branch's changes, the time or the budget.
 """
 
 from __future__ import annotations
@@ -118,6 +123,7 @@ class AgentRun:
     last_output_tokens: int = 0
     messages_at_last_request: int = 0
     cutoffs_in_a_row: int = 0
+    cached_up_to: tuple[int, int] | None = None  # (message, block) of the previous request's last block
 
     def __post_init__(self) -> None:
         self.toolbox = Toolbox(self.workspace)
@@ -160,8 +166,9 @@ class AgentRun:
                 self.stop(f"the model stopped for an unexpected reason: {reason}")
 
     async def first_user_content(self) -> list[dict[str, Any]]:
+        """[context, task]: the context keeps its breakpoint; the task's is a moving one."""
         context, task = await prompts.first_user_blocks(self.task, self.workspace)
-        return [{**context, "cache_control": self.agent.prefix_marker()}, {**task, "cache_control": dict(EPHEMERAL)}]
+        return [{**context, "cache_control": self.agent.prefix_marker()}, task]
 
     def check_limits(self) -> None:
         if self.turns >= self.task.max_turns:
@@ -211,14 +218,17 @@ class AgentRun:
         return message
 
     def request_messages(self) -> list[dict[str, Any]]:
-        """The conversation with the moving breakpoint on its last block (the first message keeps its own)."""
-        if len(self.messages) < 2:
-            return self.messages
-        *earlier, last = self.messages
-        blocks = list(last["content"])
-        if blocks and blocks[-1].get("type") in BLOCKS_TAKING_CACHE_CONTROL:
-            blocks[-1] = {**blocks[-1], "cache_control": dict(EPHEMERAL)}
-        return [*earlier, {**last, "content": blocks}]
+        """The conversation with the two moving breakpoints: on its last block, and on the block that
+        was last in the previous request (whose prefix that request wrote)."""
+        messages = list(self.messages)
+        last = (len(messages) - 1, len(messages[-1]["content"]) - 1)
+        for m, b in sorted({last, self.cached_up_to or last}):
+            blocks = list(messages[m]["content"])
+            if blocks[b].get("type") in BLOCKS_TAKING_CACHE_CONTROL:
+                blocks[b] = {**blocks[b], "cache_control": dict(EPHEMERAL)}
+                messages[m] = {**messages[m], "content": blocks}
+        self.cached_up_to = last
+        return messages
 
     async def answer_tool_calls(self, content: list[dict[str, Any]], truncated_id: str | None = None) -> None:
         self.add_assistant(content)

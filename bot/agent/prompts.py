@@ -9,7 +9,10 @@ come in order of how long they stay the same:
    step of a session (generate, fix, fix, revise…), so one step's run reads what the previous
    step's run wrote;
 3. the *task* block: what this step asks (the issue, the failure report, the review), and the
-   branch's file list, which changes after each commit.
+   branch's file list, which changes after each commit. When the task carries the files of the
+   session's base commit (`AgentTask.base_paths`), those are listed in the context block instead,
+   and the task lists only what the branch added and deleted: a repository's file list can be
+   thousands of tokens, and in the task block it is written to the cache again at every step.
 
 Everything written by people outside the maintainers goes in `untrusted_block`s.
 """
@@ -66,6 +69,7 @@ async def context_text(task: AgentTask, workspace: Workspace) -> str:
         test_truncated=tests_cut,
         rules=[strip_invisible(rule).strip() for rule in task.rules if rule.strip()],
         instructions=instructions,
+        **base_tree_values(task),
     ).strip()
 
 
@@ -100,7 +104,7 @@ def task_text(task: AgentTask, workspace: Workspace) -> str:
         "component_name": strip_invisible(task.component_name),
         "design_path": task.design_path,
         "test_path": task.test_path,
-        **tree_values(workspace),
+        **tree_values(task, workspace),
         **TASK_VALUES[task.kind](task),
     }
     return render(template, **values).strip() + listing_note(workspace)
@@ -112,9 +116,21 @@ def listing_note(workspace: Workspace) -> str:
     return f"\n\n({workspace.listing_note}.)" if workspace.listing_note else ""
 
 
-def tree_values(workspace: Workspace) -> dict[str, Any]:
+def base_tree_values(task: AgentTask) -> dict[str, Any]:
+    paths = sorted(task.base_paths or ())  # in the context block: the same bytes however the step lists them
+    return {"base_tree": [strip_invisible(p) for p in paths[:MAX_TREE_PATHS]], "base_total": len(paths)}
+
+
+def tree_values(task: AgentTask, workspace: Workspace) -> dict[str, Any]:
+    """The branch's files; or, when the context lists the base's, what the branch added and deleted."""
     paths = workspace.paths()
-    return {"tree": [strip_invisible(p) for p in paths[:MAX_TREE_PATHS]], "tree_total": len(paths)}
+    values: dict[str, Any] = {"tree": [strip_invisible(p) for p in paths[:MAX_TREE_PATHS]], "tree_total": len(paths),
+                              "from_base": bool(task.base_paths)}
+    if task.base_paths:
+        base, now = set(task.base_paths), set(paths)
+        values["added"] = [strip_invisible(p) for p in paths if p not in base][:MAX_TREE_PATHS]
+        values["deleted"] = [strip_invisible(p) for p in sorted(base - now)][:MAX_TREE_PATHS]
+    return values
 
 
 def implement_values(task: AgentTask) -> dict[str, Any]:

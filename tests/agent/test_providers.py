@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.core.pricing import DEFAULT_PRICING
 from bot.core.usage import Usage
 from tests.agent.conftest import DESIGN, make_task
-from tests.agent.test_caching import markers
+from tests.agent.test_caching import last_block, markers
 from tests.fakes.anthropic import FakeAnthropic
 
 EDITOR = "str_replace_based_edit_tool"
@@ -117,9 +117,9 @@ async def test_bedrock_requests_keep_the_cache_breakpoints_with_the_one_hour_pre
 
     first, *later = fake.message_requests
     assert markers(first.body) == BREAKPOINTS_WITH_LONG_PREFIX
-    for request in later:
-        moving = f"messages.{len(request.messages) - 1}.{len(request.messages[-1]['content']) - 1}"
-        assert markers(request.body) == [*BREAKPOINTS_WITH_LONG_PREFIX, (moving, SHORT)]
+    for previous, request in zip(fake.message_requests, later):
+        assert markers(request.body) == [*BREAKPOINTS_WITH_LONG_PREFIX[:2], (last_block(previous), SHORT),
+                                         (last_block(request), SHORT)]
     assert first.response_json["usage"]["cache_creation"]["ephemeral_1h_input_tokens"] > 0
     assert later[-1].response_json["usage"]["cache_read_input_tokens"] > 0
 
@@ -213,9 +213,9 @@ async def test_vertex_requests_keep_the_cache_breakpoints_with_the_one_hour_pref
 
     first, *later = fake.message_requests
     assert markers(first.body) == BREAKPOINTS_WITH_LONG_PREFIX
-    for request in later:
-        moving = f"messages.{len(request.messages) - 1}.{len(request.messages[-1]['content']) - 1}"
-        assert markers(request.body) == [*BREAKPOINTS_WITH_LONG_PREFIX, (moving, SHORT)]
+    for previous, request in zip(fake.message_requests, later):
+        assert markers(request.body) == [*BREAKPOINTS_WITH_LONG_PREFIX[:2], (last_block(previous), SHORT),
+                                         (last_block(request), SHORT)]
     assert later[-1].response_json["usage"]["cache_read_input_tokens"] > 0
 
 

@@ -64,7 +64,21 @@ from starlette.routing import Route
 
 BASE_URL = "http://anthropic.test"
 DEFAULT_MIN_CACHEABLE_TOKENS = 1024
+# Minimum cacheable prompt length, from Anthropic's prompt caching page ("Cache limitations"):
+# (family, first generation it applies to, tokens), newest first. A model newer than the table takes
+# its family's newest minimum; a model of no known family, DEFAULT_MIN_CACHEABLE_TOKENS.
+MIN_CACHEABLE_TOKENS = (
+    ("opus", (4, 5), 4096),      # Opus 4.5, 4.6
+    ("opus", (0, 0), 1024),      # Opus 4.1, 4, 3
+    ("sonnet", (4, 6), 2048),    # Sonnet 4.6
+    ("sonnet", (0, 0), 1024),    # Sonnet 4.5, 4, 3.7, 3.5
+    ("haiku", (4, 5), 4096),     # Haiku 4.5
+    ("haiku", (0, 0), 2048),     # Haiku 3.5, 3
+)
+MODEL_NAME = re.compile(r"claude-(?:(?P<family>opus|sonnet|haiku)-(?P<major>\d+)(?:-(?P<minor>\d{1,2}))?"
+                        r"|(?P<old_major>\d+)(?:-(?P<old_minor>\d{1,2}))?-(?P<old_family>opus|sonnet|haiku))(?!\d)")
 CACHE_LOOKBACK_BLOCKS = 20
+FREE_JSON_FIELDS = ("input", "input_schema")
 MAX_CACHE_BREAKPOINTS = 4
 CACHE_TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 DEFAULT_RETRY_AFTER_MS = 1.0
@@ -324,26 +338,45 @@ class CacheAccount:
         return self.total - self.read - self.created
 
 
+def min_cacheable_tokens(model: str) -> int:
+    """The shortest prefix ``model`` caches, under any surface's spelling of its id (Bedrock's
+    ``us.anthropic.claude-opus-4-6-v1:0``, Vertex's ``claude-opus-4-6@20260201``)."""
+    found = MODEL_NAME.search(model.lower())
+    if found is None:
+        return DEFAULT_MIN_CACHEABLE_TOKENS
+    family = found["family"] or found["old_family"]
+    generation = (int(found["major"] or found["old_major"]), int(found["minor"] or found["old_minor"] or 0))
+    for name, since, tokens in MIN_CACHEABLE_TOKENS:
+        if name == family and generation >= since:
+            return tokens
+    return DEFAULT_MIN_CACHEABLE_TOKENS
+
+
 class PromptCache:
-    """Prefix cache keyed by (model, byte-identical prefix), with TTLs read from ``clock``.
+    """Prefix cache keyed by (model, prefix exactly as sent), with TTLs read from ``clock``.
 
     A request reads the longest live prefix found at, or up to
     ``CACHE_LOOKBACK_BLOCKS - 1`` blocks before, any of its breakpoints, and
     writes the prefix at every breakpoint. Tokens from the read point to the
     last breakpoint count as cache creation; the rest of the prompt is input.
-    Prefixes shorter than ``min_tokens`` are neither written nor read.
+    Prefixes shorter than the model's minimum (``min_tokens``, or the model's
+    own from ``min_cacheable_tokens`` when None) are neither written nor read.
     """
 
-    def __init__(self, clock: Callable[[], float], min_tokens: int) -> None:
+    def __init__(self, clock: Callable[[], float], min_tokens: int | None = None) -> None:
         self._clock = clock
         self.min_tokens = min_tokens
         self._entries: dict[str, tuple[float, str]] = {}
 
+    def minimum(self, model: str) -> int:
+        return self.min_tokens if self.min_tokens is not None else min_cacheable_tokens(model)
+
     def account(self, model: str, segments: list[Segment], *, write: bool = True) -> CacheAccount:
-        tokens = _prefix_tokens(segments)
+        tokens = prefix_tokens(segments)
         account = CacheAccount(total=tokens[-1] if tokens else 0)
         hashes = _prefix_hashes(model, segments)
-        breakpoints = [i for i, s in enumerate(segments) if s.ttl and tokens[i] >= self.min_tokens]
+        minimum = self.minimum(model)
+        breakpoints = [i for i, s in enumerate(segments) if s.ttl and tokens[i] >= minimum]
         now = self._clock()
         hit = self._longest_hit(breakpoints, hashes, now)
         account.read = tokens[hit] if hit is not None else 0
@@ -393,7 +426,8 @@ def approx_tokens(nbytes: int) -> int:
     return -(-nbytes // 4)
 
 
-def _prefix_tokens(segments: list[Segment]) -> list[int]:
+def prefix_tokens(segments: list[Segment]) -> list[int]:
+    """The tokens of each prefix: ``[tokens of segments[:1], tokens of segments[:2], …]``."""
     return [approx_tokens(n) for n in itertools.accumulate(s.nbytes for s in segments)]
 
 
@@ -426,7 +460,7 @@ def prompt_segments(body: Mapping[str, Any], messages: list[dict[str, Any]]) -> 
 def _segment(block: dict[str, Any], identity: Any) -> Segment:
     markers = _markers(block)
     return Segment(
-        key=_canonical(_strip_cache_control(identity)),
+        key=_canonical(_with_free_json_as_sent(_strip_cache_control(identity))),
         nbytes=len(_content_text(_strip_cache_control(block)).encode()),
         ttl=markers[0].get("ttl", "5m") if markers else None,
     )
@@ -473,6 +507,19 @@ def _strip_cache_control(block: Any) -> Any:
     if isinstance(block, list):
         return [_strip_cache_control(v) for v in block]
     return block
+
+
+def _with_free_json_as_sent(value: Any) -> Any:
+    """``value`` with each tool's ``input_schema`` and each tool_use's ``input`` replaced by their JSON
+    in the order sent. The API reads the blocks' own fields whatever their order, but renders this
+    free-form JSON as it comes: the same input with its keys in another order is another prompt
+    (Anthropic's caching page warns of languages that shuffle keys when they serialize)."""
+    if isinstance(value, dict):
+        return {key: json.dumps(item, ensure_ascii=False) if key in FREE_JSON_FIELDS and isinstance(item, dict)
+                else _with_free_json_as_sent(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_free_json_as_sent(item) for item in value]
+    return value
 
 
 def _canonical(value: Any) -> str:
@@ -622,7 +669,7 @@ class FakeAnthropic:
     def __init__(
         self,
         *,
-        min_cacheable_tokens: int = DEFAULT_MIN_CACHEABLE_TOKENS,
+        min_cacheable_tokens: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         retry_after_ms: float | None = DEFAULT_RETRY_AFTER_MS,
         strict_alternation: bool = True,
@@ -636,7 +683,8 @@ class FakeAnthropic:
         vertex_region: str | None = None,
         seed: int = 0,
     ) -> None:
-        """``strict_alternation`` rejects consecutive same-role messages (the API merges them).
+        """``min_cacheable_tokens`` applies one minimum to every model instead of each model's own.
+        ``strict_alternation`` rejects consecutive same-role messages (the API merges them).
 
         ``check_tool_names`` fails a scripted tool_use whose tool the request did not declare.
         ``api_key`` makes the fake reject any other key.
