@@ -23,6 +23,9 @@ from bot.store.models import Base
 from tests.webhook_helpers import WEBHOOK_SECRET
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+PROCRASTINATE_TABLES = ("procrastinate_jobs", "procrastinate_periodic_defers", "procrastinate_workers",
+                        "procrastinate_events")
+PROCRASTINATE_DROP = Path(__file__).resolve().parent.parent / "migrations" / "procrastinate" / "drop.sql"
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +71,7 @@ def _reset_postgres(url: str) -> None:
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.drop_all)
             await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            await conn.exec_driver_sql(PROCRASTINATE_DROP.read_text().replace("%", "%%"))
         await engine.dispose()
 
     asyncio.run(drop_all())
@@ -79,7 +83,7 @@ async def database_url(_migrated_template: str, tmp_path: Path) -> AsyncIterator
     if POSTGRES_URL:
         engine = create_async_engine(POSTGRES_URL)
         async with engine.begin() as conn:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            tables = ", ".join([*(t.name for t in Base.metadata.sorted_tables), *PROCRASTINATE_TABLES])
             await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await engine.dispose()
         yield POSTGRES_URL
@@ -109,7 +113,7 @@ async def app(settings: Settings):
     from webhooks.app import create_app
 
     application = create_app(settings, github_transport=httpx.ASGITransport(app=FakeGitHub().app),
-                             agent=ScriptedAgent())
+                             agent=ScriptedAgent(), engine="in-process")
     async with application.router.lifespan_context(application):
         yield application
 

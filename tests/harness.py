@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.agent import Agent
 from bot.config import Settings
@@ -60,8 +60,12 @@ def settings_for(fake: FakeGitHub, base: Settings) -> Settings:
 
 
 class BotHarness:
-    def __init__(self, settings: Settings, fake: FakeGitHub, agent: Agent, **runner_options: Any) -> None:
-        self.settings, self.fake, self.agent = settings, fake, agent
+    """The whole app in-process over the fake GitHub. `engine="queue"` (PostgreSQL only) runs the
+    sessions as Procrastinate jobs, worked by `settle`; the default runs them in-process."""
+
+    def __init__(self, settings: Settings, fake: FakeGitHub, agent: Agent, *, engine: str = "in-process",
+                 **runner_options: Any) -> None:
+        self.settings, self.fake, self.agent, self.engine = settings, fake, agent, engine
         self.runner_options = {"retry_delay": lambda attempt: 0.0, **runner_options}
         self.sent: list[tuple[str, dict[str, Any], str]] = []  # (event, payload, delivery id) as delivered
 
@@ -69,7 +73,8 @@ class BotHarness:
         from webhooks.app import create_app
 
         self.app = create_app(self.settings, github_transport=httpx.ASGITransport(app=self.fake.app),
-                              agent=self.agent, runner_options=self.runner_options)
+                              agent=self.agent, runner_options=self.runner_options, engine=self.engine,
+                              worker=False)
         self._lifespan = self.app.router.lifespan_context(self.app)
         await self._lifespan.__aenter__()
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://bot.test")
@@ -104,6 +109,9 @@ class BotHarness:
         return [await self.deliver(event, payload, delivery_id) for event, payload, delivery_id in list(self.sent)]
 
     async def settle(self, rounds: int = 50) -> None:
+        if self.engine == "queue":
+            await self._settle_queue(rounds)
+            return
         for _ in range(rounds):
             await self.fake.deliver_webhooks()
             await self.app.state.intake.drain()
@@ -112,6 +120,22 @@ class BotHarness:
             if not self.fake.pending_webhooks and not self.runner._tasks and not self.app.state.intake._in_flight:
                 return
         raise AssertionError("the bot did not settle")
+
+    async def _settle_queue(self, rounds: int) -> None:
+        """Deliver the webhooks and work the jobs that are due, until neither is left."""
+        runtime = self.app.state.runtime
+        for _ in range(rounds):
+            await self.fake.deliver_webhooks()
+            await runtime.run_worker(wait=False, concurrency=4)
+            if not self.fake.pending_webhooks and not await self.jobs_due():
+                return
+        raise AssertionError(f"the bot did not settle: {await self.jobs_due()}")
+
+    async def jobs_due(self) -> list[tuple]:
+        async with self.db() as s:
+            return list((await s.execute(text(
+                "SELECT id, task_name, lock, status FROM procrastinate_jobs WHERE status = 'todo' "
+                "AND (scheduled_at IS NULL OR scheduled_at <= now())"))).all())
 
     async def sessions(self) -> list[Session]:
         async with self.db() as s:

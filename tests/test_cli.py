@@ -70,3 +70,20 @@ def test_the_pruned_marker_migrates_up_and_down(tmp_path):
     assert "pruned_at" not in session_columns() and "request" in session_columns()
     migrate(url)
     assert "pruned_at" in session_columns()
+
+
+@pytest.mark.parametrize("argv", [["worker"], ["serve", "--no-worker"]])
+def test_workers_and_web_only_processes_need_postgresql(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/bot.db")
+    assert main(argv) == 2
+    assert "needs DATABASE_URL on PostgreSQL" in capsys.readouterr().err
+
+
+def test_a_worker_refuses_a_queue_that_does_not_exist(monkeypatch, capsys, private_key_pem):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("APP_ID", "1")
+    monkeypatch.setenv("PRIVATE_KEY", private_key_pem)
+    monkeypatch.setenv("WEBHOOK_SECRET", "s3cret-for-the-cli-test")
+    assert main(["worker", "--queues", "sessions,chores"]) == 2
+    assert "unknown queue 'chores'" in capsys.readouterr().err

@@ -289,7 +289,7 @@ async def test_pending_deliveries_are_processed_after_a_restart(settings):
         event = ctx.event
         await blocked.wait()
 
-    first = create_app(settings, router=router, agent=ScriptedAgent())
+    first = create_app(settings, router=router, agent=ScriptedAgent(), engine="in-process")
     async with first.router.lifespan_context(first):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://bot") as http:
             assert (await post_delivery(http, "issues", load_payload("issues.labeled"), "crash-id")).status_code == 202
@@ -307,7 +307,7 @@ async def test_pending_deliveries_are_processed_after_a_restart(settings):
         event = ctx.event
         handled.append(event.delivery_id)
 
-    second = create_app(settings, router=recovering, agent=ScriptedAgent())
+    second = create_app(settings, router=recovering, agent=ScriptedAgent(), engine="in-process")
     async with second.router.lifespan_context(second):
         await second.state.intake.drain()
         [row] = await deliveries(second)

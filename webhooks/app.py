@@ -23,6 +23,8 @@ from bot.handlers import build_router
 from bot.handlers.context import Deps
 from bot.handlers.dispatch import Intake
 from bot.handlers.router import Router
+from bot.jobs.queue import is_postgres
+from bot.jobs.runtime import Runtime
 from bot.steps.registry import STEPS
 from bot.store.db import Database, ping
 from bot.store.recorder import DeliveryRecorder
@@ -32,20 +34,27 @@ from webhooks import auth, dashboard, intake, metrics, modes, pages, setup
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10
+QUEUE_OPTIONS = ("steps", "retry_delay", "now")  # the runner options a queue's runtime takes too
 
 
 def create_app(settings: Settings, *, router: Router | None = None,
                github_transport: httpx.AsyncBaseTransport | None = None, agent: Agent | None = None,
                runner_options: dict[str, Any] | None = None,
-               oauth_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+               oauth_transport: httpx.AsyncBaseTransport | None = None, worker: bool = True,
+               engine: str = "auto") -> FastAPI:
     """The app. Tests pass the fake GitHub's transport and a scripted agent; production passes nothing.
+
+    Sessions run in this process (`engine="in-process"`, the default on SQLite) or as Procrastinate
+    jobs (`"queue"`, the default on PostgreSQL), worked here too unless `worker=False` (then this
+    process only records deliveries and defers their jobs).
 
     Without the GitHub App's settings it starts in setup mode (webhooks/modes.py): `/` registers
     the App, and the engine below starts once it is registered, without a restart.
     """
+    queued = engine == "queue" or (engine == "auto" and is_postgres(settings.database_url))
 
     @contextlib.asynccontextmanager
-    async def engine(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    async def in_process(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         options = dict(runner_options or {})
         steps = options.pop("steps", STEPS)
         the_agent = agent or default_agent(settings)
@@ -54,6 +63,7 @@ def create_app(settings: Settings, *, router: Router | None = None,
             runner = Runner(db, apps, the_agent, settings, steps, **options)
             app.state.db, app.state.apps, app.state.runner, app.state.recorder = db, apps, runner, recorder
             app.state.intake = Intake(router or build_router(), Deps(settings, db, apps, runner), recorder)
+            app.state.queued = False
             await app.state.intake.recover()
             await runner.recover()
             runner.start_sweeping()  # picks up signals other processes record (`component-bot sessions retry`)
@@ -61,7 +71,7 @@ def create_app(settings: Settings, *, router: Router | None = None,
                                                          settings.reconcile_interval).run_forever())]
             if settings.retention_days:
                 background.append(asyncio.create_task(prune_every_day(db, settings.retention_days), name="retention"))
-            log.info("component-bot %s ready", __version__)
+            log.info("component-bot %s ready, running sessions in this process", __version__)
             try:
                 yield
             finally:
@@ -76,7 +86,24 @@ def create_app(settings: Settings, *, router: Router | None = None,
                 await runner.close()
                 await close_agent(the_agent)
 
-    app = FastAPI(title="component-bot", version=__version__, lifespan=modes.lifespan(settings, engine),
+    @contextlib.asynccontextmanager
+    async def on_queue(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+        options = {k: v for k, v in (runner_options or {}).items() if k in QUEUE_OPTIONS}
+        async with Runtime.open(settings, agent=agent, github_transport=github_transport, router=router,
+                                **options) as runtime:
+            app.state.db, app.state.apps, app.state.runtime = runtime.db, runtime.apps, runtime
+            app.state.recorder, app.state.intake, app.state.queued = runtime.intake.recorder, runtime.intake, True
+            working = asyncio.create_task(runtime.run_worker(concurrency=settings.worker_concurrency)) if worker else None
+            log.info("component-bot %s ready, %s", __version__,
+                     "working sessions here and in any worker" if worker else "recording deliveries for the workers")
+            try:
+                yield
+            finally:
+                if working is not None:
+                    working.cancel()
+                    await asyncio.gather(working, return_exceptions=True)
+
+    app = FastAPI(title="component-bot", version=__version__, lifespan=modes.lifespan(settings, on_queue if queued else in_process),
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.webhook_secret = lambda: app.state.settings.webhook_secret.get_secret_value()

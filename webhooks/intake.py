@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from fastapi.responses import JSONResponse
 from githubkit.webhooks import verify
+from procrastinate.exceptions import ConnectorException
 
 from bot.telemetry.metrics import record_delivery as count_delivery
 from bot.store.deliveries import DeliveryHeader
@@ -136,15 +137,17 @@ async def receive_webhook(request: Request) -> JSONResponse:
     header = DeliveryHeader.from_payload(delivery_id, event, payload)
     try:
         recorded = await state.recorder.record(header, body)  # returns once committed
-    except (OperationalError, InterfaceError, OSError) as exc:
-        # Not recorded, so not acknowledged: GitHub marks the delivery failed and `redeliver` recovers it.
+    except (OperationalError, InterfaceError, OSError, ConnectorException) as exc:
+        # Not recorded (nor queued), so not acknowledged: GitHub marks the delivery failed and
+        # `redeliver` recovers it.
         log.error("could not record delivery %s: database unavailable (%s)", delivery_id, type(exc).__name__)
         return error(503, "database unavailable; the delivery was not recorded")
     if not recorded:
         log.info("delivery %s seen before; not processed again", delivery_id)
         count_delivery(event, "duplicate")
         return JSONResponse({"duplicate": True, "delivery": delivery_id}, status_code=200)
-    state.intake.submit(delivery_id, header, payload)
+    if not state.queued:  # on a queue, its job was deferred with the record
+        state.intake.submit(delivery_id, header, payload)
     answer = {"accepted": True, "delivery": delivery_id}
     if event == "ping":
         answer["pong"] = True

@@ -11,7 +11,7 @@ import httpx
 from githubkit.exception import RequestError, RequestFailed
 from sqlalchemy.exc import DBAPIError
 
-from bot.cli import operators, serve
+from bot.cli import operators, serve, worker
 from bot.cli.common import database_error, github_error
 from bot.config import ConfigError
 from bot.ops.queries import OpsError
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="component-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve.add_commands(commands)
+    worker.add_commands(commands)
     operators.add_commands(commands)
     return parser
 

@@ -15,7 +15,8 @@ from githubkit.exception import RequestError, RequestFailed
 from bot import __version__
 from bot.cli.arguments import redelivery_window
 from bot.cli.common import github_error, prepare
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
+from bot.jobs.queue import is_postgres
 from bot.ops.redeliver import RedeliveryReport, redeliver_failed
 from bot.store.db import migrate
 from webhooks.app import create_app
@@ -28,6 +29,9 @@ def add_commands(commands: Any) -> None:
     serve_command.add_argument("--host", default="0.0.0.0")
     serve_command.add_argument("--port", type=int, default=3000)
     serve_command.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    serve_command.add_argument("--no-worker", action="store_true",
+                               help="PostgreSQL: only record deliveries and queue their jobs; `component-bot worker` "
+                                    "processes run them")
     serve_command.add_argument("--redeliver-failed", action="store_true",
                                help="once up, ask GitHub to redeliver the webhooks that failed to reach us (an outage)")
     serve_command.add_argument("--since", type=redelivery_window, default=timedelta(hours=1), metavar="DURATION",
@@ -54,6 +58,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.github_app_partly_configured:
         settings.require_github_app()  # some App settings but not all: say which is missing
+    if args.no_worker and not is_postgres(settings.database_url):
+        raise ConfigError("--no-worker needs DATABASE_URL on PostgreSQL: on SQLite, this process runs the sessions")
     prepare(settings)
     migrate(settings.database_url)
     if not settings.github_app_configured:
@@ -64,10 +70,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = {"host": args.host, "port": args.port, "access_log": args.access_log, "log_config": None,
                "proxy_headers": True, "server_header": False}
     if not args.redeliver_failed:
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, worker=not args.no_worker), **options)
         return 0
     # As uvicorn.run does, with the redelivery started beside the server once it is up.
-    config = uvicorn.Config(create_app(settings), **options)
+    config = uvicorn.Config(create_app(settings, worker=not args.no_worker), **options)
     server = uvicorn.Server(config)
     try:
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as loop:

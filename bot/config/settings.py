@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     reconcile_interval: float = Field(default=60.0, gt=0, description="seconds between looks at waiting checks")
     # `serve` prunes, once a day, what is older than this many days (bot/retention.py); unset: never.
     retention_days: int | None = Field(default=None, gt=0)
+    # Jobs a worker runs at once (PostgreSQL): `component-bot worker --concurrency`, and serve's own worker.
+    worker_concurrency: int = Field(default=10, gt=0, le=1000)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from githubkit.exception import (
     SecondaryRateLimitExceeded,
 )
 
+from bot.core.orchestrator import Step
 from bot.core.record import SessionRecord
 
 FIRST_BACKOFF = 30.0
@@ -91,3 +92,11 @@ def outage_wait(record: SessionRecord, result: dict[str, Any], now: datetime) ->
 
 def outage_result(outage: Outage) -> dict[str, Any]:
     return {"service": outage.service, "what": outage.what, "retry_after": outage.retry_after}
+
+
+def resume_due(status: str, record: SessionRecord, now: datetime) -> datetime | None:
+    """When a paused session's wait ended, if it has and the session was not resumed since."""
+    until = record.paused_until()
+    if status != "paused" or until is None or until > now or isinstance(record.decide(), Step):
+        return None
+    return until

@@ -25,13 +25,14 @@ from bot.agent import Agent
 from bot.config import Settings
 from bot.core.orchestrator import Signal, Status, Step
 from bot.core.record import SessionRecord
+from bot.engine.outages import resume_due
 from bot.engine.publishing import Publisher
 from bot.engine.work import SessionWork
 from bot.github.client import GitHubApps
 from bot.github.guard import LeaseLost, LeaseToken, holding
 from bot.steps import StepRunner
 from bot.store import sessions as store
-from bot.store.models import Session, SessionStatus, utcnow
+from bot.store.models import Session, utcnow
 from bot.telemetry import metrics
 from bot.telemetry.logs import log_context
 
@@ -178,7 +179,7 @@ class Runner:
 
     # ----- outages: resume at the end of the wait
 
-    def _resume_at(self, session_id: int, until: datetime) -> None:
+    async def _resume_at(self, session_id: int, until: datetime) -> None:
         """Resume a paused session at `until` (one timer per session; `sweep` covers restarts)."""
         previous = self._timers.pop(session_id, None)
         if previous is not None:
@@ -201,11 +202,9 @@ class Runner:
             metrics.record_error("runner")
 
     async def _resume_if_due(self, session: Session, record: SessionRecord) -> bool:
-        until = record.paused_until()
-        if session.status != SessionStatus.paused.value or until is None or until > self.now():
+        until = resume_due(session.status, record, self.now())
+        if until is None:
             return False
-        if isinstance(record.decide(), Step):
-            return False  # resumed already
         await self.signal(session.id, Signal.resume.value, {"after": until.isoformat()})
         return True
 

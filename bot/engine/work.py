@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 class SessionWork:
     def __init__(self, db: Any, publisher: Publisher, agent: Agent, settings: Settings,  # noqa: ANN401
                  steps: Mapping[Step, StepRunner], *, retry_delay: Callable[[int], float],
-                 now: Callable[[], datetime], on_paused: Callable[[int, datetime], None]) -> None:
+                 now: Callable[[], datetime], on_paused: Callable[[int, datetime], Awaitable[None]]) -> None:
         self.db, self.publisher, self.agent, self.settings, self.steps = db, publisher, agent, settings, steps
         self.retry_delay, self.now, self.on_paused = retry_delay, now, on_paused
 
@@ -162,7 +162,7 @@ class SessionWork:
             if where is not None:
                 await self.publisher.ask_for_attention(session, record, status, reason, where)
         if status == SessionStatus.paused.value:
-            self.on_paused(session.id, record.paused_until() or self.now())
+            await self.on_paused(session.id, record.paused_until() or self.now())
 
     async def publish(self, session: Session, record: SessionRecord, current: str | None) -> None:
         await self.publisher.show(session, record, current, lambda **values: self.save(session, values))

@@ -13,6 +13,7 @@ import functools
 import importlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from githubkit.webhooks import WebhookNamespace
@@ -34,10 +35,12 @@ MAX_CONCURRENT = 32
 
 
 class Intake:
-    def __init__(self, router: Router, deps: Deps, recorder: DeliveryRecorder) -> None:
+    def __init__(self, router: Router, deps: Deps, recorder: DeliveryRecorder,
+                 later: Callable[[str, float], Awaitable[None]] | None = None) -> None:
         self.router = router
         self.deps = deps
         self.recorder = recorder  # outcomes are written in its batches, not a transaction each
+        self.later = later  # how a delivery is processed again after an outage (a timer here by default)
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)  # a burst queues here instead of piling on the database
         self._postponed: dict[str, asyncio.Task[None]] = {}  # delivery id -> its retry after an outage
@@ -55,8 +58,11 @@ class Intake:
             self._in_flight[delivery_id] = task
             task.add_done_callback(lambda _: self._in_flight.pop(delivery_id, None))
 
-    def postpone(self, delivery_id: str, delay: float) -> None:
+    async def postpone(self, delivery_id: str, delay: float) -> None:
         """Process the delivery again after an outage (it stays pending, its payload kept)."""
+        if self.later is not None:
+            await self.later(delivery_id, delay)
+            return
         if delivery_id in self._postponed:
             return
 
@@ -134,7 +140,7 @@ class Intake:
             if outage is not None:
                 delay = wait_for(outage, 1)
                 log.warning("%s postponed for %.0f s: %s", event.key, delay, outage.what)
-                self.postpone(event.delivery_id, delay)
+                await self.postpone(event.delivery_id, delay)
                 return None, None
             log.exception("handler failed for %s", event.key)
             record_error("intake")

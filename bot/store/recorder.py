@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from bot.store.deliveries import DeliveryHeader, delivery_row, finish_deliveries, insert_deliveries, outcome_row
 from bot.store.models import DeliveryOutcome
 
+OnRecorded = Callable[[Any, list[str]], Awaitable[None]]  # (the transaction's session, the new delivery ids)
 MAX_BATCH = 500
 MAX_QUEUED = 5000  # beyond this, callers wait for room: back-pressure instead of unbounded memory
 
@@ -35,17 +36,19 @@ class _Write:
 
 
 class DeliveryRecorder:
-    def __init__(self, db: Callable[[], Any]) -> None:
+    def __init__(self, db: Callable[[], Any], on_recorded: OnRecorded | None = None) -> None:
         self.db = db  # a session factory
+        self.on_recorded = on_recorded  # run in the transaction that records new deliveries (a queue defers jobs)
         self._queue: asyncio.Queue[_Write] = asyncio.Queue(maxsize=MAX_QUEUED)
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def running(cls, db: Callable[[], Any]) -> AsyncIterator[DeliveryRecorder]:
+    async def running(cls, db: Callable[[], Any], on_recorded: OnRecorded | None = None
+                      ) -> AsyncIterator[DeliveryRecorder]:
         """The recorder with its writer started; on exit, everything queued is written first."""
-        recorder = cls(db)
+        recorder = cls(db, on_recorded)
         recorder._writer = asyncio.create_task(recorder._write_forever(), name="delivery-recorder")
         try:
             yield recorder
@@ -101,6 +104,8 @@ class DeliveryRecorder:
         try:
             async with self.db() as db, db.begin():
                 new_ids = await insert_deliveries(db, _first_row_per_id(inserts)) if inserts else set()
+                if new_ids and self.on_recorded is not None:
+                    await self.on_recorded(db, sorted(new_ids))
                 if outcomes:
                     await finish_deliveries(db, outcomes)
         except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch, which decides

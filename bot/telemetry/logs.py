@@ -135,5 +135,5 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "aiosqlite", "alembic"):
+    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "aiosqlite", "alembic", "procrastinate"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -253,7 +253,9 @@ class FakeGitHub:
         self.tokens: dict[str, Token] = {}
         self.calls: list[Call] = []
         self.graphql_points = 0  # GitHub's GraphQL rate-limit points spent, all tokens together
-        self.graphql_missing: set[str] = set()  # mutations this GitHub lacks (an older GitHub Enterprise Server)
+        self.graphql_missing: set[str] = set()
+        # Where job logs are stored; served over HTTP (tests/test_serve_blackbox.py), the fake's own URL.
+        self.logs_base_url: str | None = None  # mutations this GitHub lacks (an older GitHub Enterprise Server)
         self.events: list[tuple[str, dict[str, Any]]] = []  # every webhook GitHub would have sent
         self.pending_webhooks: list[Delivery] = []
         self.deliveries: list[Delivery] = []
@@ -1411,7 +1413,7 @@ class FakeGitHub:
         try:
             if host == CODELOAD_HOST:
                 return rest.codeload(self, request.url.path, query)
-            if host == LOGS_HOST:
+            if host == LOGS_HOST or request.url.path.startswith("/actions-results/"):
                 return rest.job_log_blob(self, request.url.path, query)
             limited = self._rate_limit_reply(request, raw_path)
             if limited is not None:

@@ -1256,7 +1256,8 @@ def download_job_logs(ctx: Ctx) -> Reply:
             "sv": "2025-01-05",
         }
     )
-    url = f"https://{LOGS_HOST}/actions-results/{repo.id}/workflow-job-run-{job_id}/logs/job/job-logs.txt?{query}"
+    storage = fake.logs_base_url or f"https://{LOGS_HOST}"
+    url = f"{storage}/actions-results/{repo.id}/workflow-job-run-{job_id}/logs/job/job-logs.txt?{query}"
     return Reply(302, None, {"location": url})
 
 

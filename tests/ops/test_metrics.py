@@ -101,7 +101,7 @@ async def test_a_failing_handler_counts_as_a_failed_delivery_and_an_error(settin
     async def explode(ctx):
         raise RuntimeError("boom")
 
-    app = create_app(settings, router=router, agent=ScriptedAgent(),
+    app = create_app(settings, router=router, agent=ScriptedAgent(), engine="in-process",
                      github_transport=httpx.ASGITransport(app=FakeGitHub().app))
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as client:

@@ -184,7 +184,8 @@ async def test_serve_prunes_when_retention_days_is_set(settings, db, caplog):
     await add_delivery(db, "recent-processed", "processed", RECENT)
     caplog.set_level(logging.INFO, logger="bot.store.retention")
     for retention_days, left in ((None, {"old-processed", "recent-processed"}), (30, {"recent-processed"})):
-        app = create_app(settings.model_copy(update={"retention_days": retention_days}), agent=ScriptedAgent())
+        app = create_app(settings.model_copy(update={"retention_days": retention_days}), agent=ScriptedAgent(),
+                         engine="in-process")
         async with app.router.lifespan_context(app):
             for _ in range(100):
                 if await delivery_ids(db) == left:

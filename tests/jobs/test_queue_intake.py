@@ -1,0 +1,67 @@
+"""On PostgreSQL the web process only verifies, records and queues: a 202 means the delivery row
+and its job are both committed, in one transaction; wakes of a session collapse into one job."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from bot.jobs.queue import QueueScheduler
+from tests.conftest import POSTGRES_URL
+from tests.fakes.agent import ScriptedAgent
+from tests.fakes.github import FakeGitHub
+from tests.webhook_helpers import load_payload, post_delivery
+from webhooks.app import create_app
+
+pytestmark = pytest.mark.skipif(POSTGRES_URL is None, reason="Procrastinate runs on PostgreSQL (TEST_DATABASE_URL)")
+
+
+@pytest.fixture
+async def web(settings):
+    """`serve --no-worker`: records and queues, works nothing."""
+    app = create_app(settings, github_transport=httpx.ASGITransport(app=FakeGitHub().app), agent=ScriptedAgent(),
+                     worker=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as http:
+            yield app, http
+
+
+async def rows(app, sql: str) -> list:
+    async with app.state.db() as s:
+        return list((await s.execute(text(sql))).all())
+
+
+async def test_a_202_is_a_committed_delivery_and_its_queued_job(web):
+    app, http = web
+    response = await post_delivery(http, "issues", load_payload("issues.labeled"), delivery_id="d-1")
+    assert response.status_code == 202
+    assert await rows(app, "SELECT delivery_id, outcome FROM deliveries") == [("d-1", "pending")]
+    assert await rows(app, "SELECT task_name, args->>'delivery_id', status FROM procrastinate_jobs "
+                           "WHERE task_name = 'process_delivery'") == [("process_delivery", "d-1", "todo")]
+    assert (await post_delivery(http, "issues", load_payload("issues.labeled"), delivery_id="d-1")).status_code == 200
+    assert len(await rows(app, "SELECT id FROM procrastinate_jobs WHERE task_name = 'process_delivery'")) == 1
+
+
+async def test_a_delivery_whose_job_cannot_be_queued_is_not_recorded_either(web):
+    app, http = web
+    async with app.state.db() as s, s.begin():  # the queue breaks (as a database-side failure would)
+        await s.execute(text("ALTER FUNCTION procrastinate_defer_jobs_v1 RENAME TO procrastinate_defer_jobs_away"))
+    try:
+        response = await post_delivery(http, "issues", load_payload("issues.labeled"), delivery_id="d-2")
+    finally:
+        async with app.state.db() as s, s.begin():
+            await s.execute(text("ALTER FUNCTION procrastinate_defer_jobs_away RENAME TO procrastinate_defer_jobs_v1"))
+    assert response.status_code >= 500, "not acknowledged: GitHub records the delivery as failed"
+    assert await rows(app, "SELECT delivery_id FROM deliveries") == []
+
+
+async def test_wakes_of_a_session_collapse_into_one_queued_job(web):
+    app, _ = web
+    scheduler = QueueScheduler(app.state.runtime.queue, app.state.db)
+    for _ in range(3):
+        await scheduler.schedule(7)
+    await scheduler.schedule(7, delay=60)  # a timer does not hold back a wake, nor is it collapsed into one
+    jobs = await rows(app, "SELECT lock, queueing_lock, scheduled_at IS NOT NULL FROM procrastinate_jobs "
+                           "WHERE task_name = 'run_session' ORDER BY id")
+    assert jobs == [("session:7", "session:7", False), ("session:7", "session:7:later", True)]
