@@ -16,6 +16,7 @@ COPY --from=build /opt/venv /opt/venv
 COPY --from=build /src/app.yml /app/app.yml
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    BOT_PROVIDER=anthropic \
     DATABASE_URL=sqlite:////data/component-bot.sqlite3
 RUN mkdir /data && chown bot:bot /data
 WORKDIR /data
