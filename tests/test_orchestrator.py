@@ -203,3 +203,47 @@ def test_outages_between_transient_failures_do_not_add_to_the_attempts():
 def test_a_resume_after_the_step_ran_again_changes_nothing():
     records = history(*BASE, *outage(R), ("resume",), *ok(R, PENDING), ("resume",))
     assert next_step(None, records) == Waiting("waiting for 2 checks", "waiting_for_checks")
+
+
+U, C = Step.UpdateBranch, Step.ResolveConflicts
+WAITING = [*BASE, *ok(R, PENDING)]
+READY = [*BASE, *ok(R, PASSED), *ok(Z, {"waiting_for": "review"})]
+BASE_DRIFT = {
+    "the base moved while checks run → update the branch": ([*WAITING, ("base_moved",)], U),
+    "the base moved during generation → update once it committed": (
+        [*ok(I), (G, "started"), ("base_moved",), (G, "succeeded", {"commit_sha": "c1"})], U),
+    "the base moved before the branch exists → nothing to update": ([*ok(I), ("base_moved",)], G),
+    "merged → test the merge": ([*WAITING, ("base_moved",), *ok(U, {"state": "merged"})], R),
+    "conflict → resolve": ([*WAITING, ("base_moved",), *ok(U, {"state": "conflict"})], C),
+    "resolved → test": ([*WAITING, ("base_moved",), *ok(U, {"state": "conflict"}), *ok(C, {"commit_sha": "m"})], R),
+    "already up to date → carry on waiting": (
+        [*WAITING, ("base_moved",), *ok(U, {"state": "up_to_date"})],
+        Waiting("waiting for 2 checks", "waiting_for_checks")),
+    "under review, spec unchanged → left, still awaiting review": (
+        [*READY, ("base_moved",), *ok(U, {"state": "left"})], Waiting("review", "awaiting_review")),
+    "Finalize found the base stale → update before ready": (
+        [*BASE, *ok(R, PASSED), *ok(Z, {"stale_base": "b2"})], U),
+    "stale, but the branch held it after all → Finalize again": (
+        [*BASE, *ok(R, PASSED), *ok(Z, {"stale_base": "b2"}), *ok(U, {"state": "up_to_date"})], Z),
+    "stale, merged → test again before ready": (
+        [*BASE, *ok(R, PASSED), *ok(Z, {"stale_base": "b2"}), *ok(U, {"state": "merged"})], R),
+    "a conflict in a locked file → a person": (
+        [*WAITING, ("base_moved",), *fail(U, "needs_human", "conflicts in tests/test_x.py")],
+        Waiting("conflicts in tests/test_x.py", "needs_human")),
+}
+
+
+@pytest.mark.parametrize("entries,expected", list(BASE_DRIFT.values()), ids=list(BASE_DRIFT))
+def test_base_drift(entries, expected):
+    assert next_step(None, history(*entries)) == expected
+
+
+def test_the_base_moving_because_our_pull_request_merged_changes_nothing():
+    merged = [*BASE, *ok(R, PASSED), *ok(Z, {"merged": True})]
+    assert next_step(None, history(*merged, ("base_moved",))) == SessionComplete("completed", "merged")
+
+
+def test_a_step_decided_just_before_the_session_ended_does_not_spoil_the_record():
+    """The merge (or a /stop) recorded between deciding a step and recording its start."""
+    entries = [*WAITING, ("base_moved",), ("merged",), (U, "started"), (U, "succeeded", {"state": "merged"})]
+    assert next_step(None, history(*entries)) == SessionComplete("completed", "the pull request was merged")

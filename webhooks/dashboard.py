@@ -1,4 +1,5 @@
-"""The read-only dashboard: `GET /sessions` and `GET /sessions/{id}`, for signed-in viewers only."""
+"""The read-only dashboard: `GET /sessions` (with the spend per repository and month) and
+`GET /sessions/{id}`, for signed-in viewers only."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from bot.config import Settings
-from bot.store.models import SessionStatus
+from bot.store.models import SessionStatus, utcnow
 from webhooks.auth import oauth_configured, require_viewer
-from webhooks.dashboard_data import PAGE_SIZE, list_sessions, session_detail
+from webhooks.dashboard_data import PAGE_SIZE, list_sessions, session_detail, spend_overview
 from webhooks.pages import PageError, render
 from webhooks.viewer import Viewer
 
@@ -32,8 +33,10 @@ async def sessions_page(request: Request, status: str = "", repository: str = ""
     page = max(1, min(page, 10_000))
     async with request.app.state.db() as db:
         listing = await list_sessions(db, viewer, status=status or None, repository=repository or None, page=page)
+        spend = await spend_overview(db, viewer, repository=repository or None, now=utcnow())
     return render("sessions.html.j2", listing=listing, status=status, repository=repository, statuses=STATUSES,
-                  page_size=PAGE_SIZE, **chrome(request, viewer))
+                  page_size=PAGE_SIZE, spend=spend,
+                  monthly_budget=request.app.state.settings.bot_monthly_budget_usd, **chrome(request, viewer))
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)

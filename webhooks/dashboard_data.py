@@ -8,18 +8,25 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.attempts import Meaning, Row, meaning_of
+from bot.core.budget import recent_months
 from bot.core.record import SessionRecord
 from bot.core.usage import Usage
-from bot.ops.queries import decode_transcript, last_steps
+from bot.core.orchestrator import Status
+from bot.ops.queries import decode_transcript
 from bot.store.models import Interaction, Session
+from bot.store.spend import monthly_spend
+from webhooks.spend_chart import SpendChart, spend_chart
 from webhooks.viewer import Viewer
 
 PAGE_SIZE = 50
+SPEND_MONTHS = 6
 MAX_TRANSCRIPT_CHARS = 400_000
 SHA = re.compile(r"[0-9a-f]{7,64}")
 
@@ -39,7 +46,7 @@ def scoped(viewer: Viewer) -> Select[tuple[Session]]:
 class SessionRow:
     session: Session
     current_step: str | None
-    current_status: str | None
+    current_meaning: Meaning | None  # what the latest step attempt meant: running, tests failed…
 
     @property
     def tokens(self) -> int:
@@ -64,9 +71,23 @@ async def list_sessions(db: AsyncSession, viewer: Viewer, *, status: str | None,
     found = list(await db.scalars(query.order_by(Session.id.desc()).offset((page - 1) * PAGE_SIZE)
                                   .limit(PAGE_SIZE + 1)))
     sessions = found[:PAGE_SIZE]
-    steps = await last_steps(db, [s.id for s in sessions])
+    steps = await current_steps(db, [s.id for s in sessions])
     rows = [SessionRow(s, *steps.get(s.id, (None, None))) for s in sessions]
     return SessionList(rows, page, len(found) > PAGE_SIZE, await repositories(db, viewer))
+
+
+async def current_steps(db: AsyncSession, session_ids: list[int]) -> dict[int, tuple[str, Meaning]]:
+    """Each session's latest step interaction (signals aside), and what it meant."""
+    if not session_ids:
+        return {}
+    latest = (select(Interaction.session_id, func.max(Interaction.seq).label("seq"))
+              .where(Interaction.session_id.in_(session_ids), Interaction.status != Status.received.value)
+              .group_by(Interaction.session_id).subquery())
+    rows = await db.execute(
+        select(Interaction.session_id, Interaction.step, Interaction.status, Interaction.result)
+        .join(latest, and_(Interaction.session_id == latest.c.session_id, Interaction.seq == latest.c.seq)))
+    return {row.session_id: (row.step, Meaning.running if row.status == Status.started.value else meaning_of(row))
+            for row in rows}
 
 
 async def repositories(db: AsyncSession, viewer: Viewer) -> list[str]:
@@ -74,12 +95,25 @@ async def repositories(db: AsyncSession, viewer: Viewer) -> list[str]:
     return sorted(await db.scalars(query))
 
 
+async def spend_overview(db: AsyncSession, viewer: Viewer, *, repository: str | None,
+                         now: datetime) -> SpendChart | None:
+    """Spend per repository over the last months, for the repositories the viewer may see."""
+    months = recent_months(now, SPEND_MONTHS)
+    totals = await monthly_spend(db, months, repository_ids=viewer.repository_ids, repository=repository)
+    return spend_chart([label for label, _ in months], totals)
+
+
 # -- one session ---------------------------------------------------------------------------------
 @dataclass
 class TimelineRow:
-    interaction: Interaction
-    summary: str
+    """One step attempt (its start and end paired) or one signal, coloured by what it meant."""
+
+    row: Row
     result_json: str | None
+
+    @property
+    def error(self) -> str | None:
+        return self.row.ended.error if self.row.ended is not None else None
 
 
 @dataclass
@@ -122,6 +156,11 @@ class SessionDetail:
     checks: list[CheckRun]
     usage: list[StepUsage]
     transcripts: list[Transcript] = field(default_factory=list)
+    token_budget: int | None = None  # the repository's token_budget, as the session read it
+
+    @property
+    def tokens(self) -> int:
+        return Usage.of(self.session).total
 
 
 async def session_detail(db: AsyncSession, viewer: Viewer, session_id: int, html_url: str) -> SessionDetail | None:
@@ -130,41 +169,18 @@ async def session_detail(db: AsyncSession, viewer: Viewer, session_id: int, html
         return None
     interactions = list(await db.scalars(select(Interaction).where(Interaction.session_id == session_id)
                                          .order_by(Interaction.seq)))
-    repo_url = f"{html_url}/{session.repository_full_name}"
+    repo_url, record = f"{html_url}/{session.repository_full_name}", SessionRecord(interactions)
     return SessionDetail(
         session=session,
-        timeline=[TimelineRow(i, summarize(i), result_json(i.result)) for i in interactions],
+        timeline=[TimelineRow(row, result_json(dict(row.entry.result or {})) if row.ended else None)
+                  for row in record.attempts()],
         commits=commits_of(interactions, repo_url),
-        checks=checks_of(SessionRecord(interactions)),
-        usage=usage_by_step(SessionRecord(interactions)),
+        checks=checks_of(record),
+        usage=usage_by_step(record),
         transcripts=[Transcript(i.seq, i.step, readable_transcript(i.transcript))
                      for i in interactions if i.transcript],
+        token_budget=record.config.token_budget,
     )
-
-
-def summarize(interaction: Interaction) -> str:
-    """One line saying what a step did or what a signal was."""
-    result, parts = interaction.result or {}, []
-    if "state" in result:
-        parts.append(str(result["state"]))
-    if result.get("failed_checks"):
-        parts.append("failed: " + ", ".join(map(str, result["failed_checks"])))
-    elif isinstance(result.get("checks"), list):
-        parts.append(f"{len(result['checks'])} check(s)")
-    for key in ("reason", "note"):
-        if result.get(key):
-            parts.append(str(result[key]))
-    if result.get("files"):
-        parts.append(f"{len(result['files'])} file(s)")
-    if result.get("pr_number"):
-        parts.append(f"PR #{result['pr_number']}")
-    if result.get("merged"):
-        parts.append("merged")
-    if interaction.commit_sha:
-        parts.append(f"commit {interaction.commit_sha[:7]}")
-    if not parts and interaction.input:
-        parts.extend(f"{k}: {v}" for k, v in interaction.input.items() if k in {"by", "reason", "event", "command"})
-    return " · ".join(parts)[:300]
 
 
 def result_json(result: dict[str, Any] | None) -> str | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.inputs import SpecText
+from bot.core.traceability import Table
 from bot.core.usage import Usage
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 class AgentTask:
     """What a step asks of the agent. Text from issues, comments and logs is untrusted data."""
 
-    kind: str  # implement | fix | revise
+    kind: str  # implement | fix | revise | resolve
     repository: str
     issue_number: int
     issue_title: str
@@ -31,6 +32,7 @@ class AgentTask:
     failure_report: str = ""
     diff: str = ""
     conversation: tuple[dict[str, Any], ...] = ()  # human instructions and review threads, for Revise
+    conflicts: tuple[dict[str, Any], ...] = ()  # ResolveConflicts: {path, base, ours, theirs} texts per file
     base_paths: tuple[str, ...] | None = None  # the files at the session's base commit, when the step knows them
     attempt: int = 1
     max_attempts: int = 1
@@ -45,6 +47,8 @@ class AgentResult:
     usage: Usage = Usage()
     reply: str | None = None                        # for Revise: what to answer the human
     transcript: list[dict[str, Any]] = field(default_factory=list)
+    traceability: Table | None = None               # the design → code → tests table, verified (bot/core/traceability.py)
+    traceability_note: str | None = None            # why there is none, when there is none
 
 
 class AgentStopped(Exception):

@@ -1,6 +1,9 @@
 """The Claude agent: a Messages API tool loop whose only hands are the text editor tool and a
 read-only search, both working on the branch workspace.
 
+Two more tools are reports: `report_spec_problem` ends the run, and `report_traceability` hands in
+the design → code → tests table, checked before it is kept (bot/agent/traceability.py).
+
 The loop runs until the model ends its turn, bounded by the task's turn limit and token budget.
 Whenever it cannot finish (a limit, a refusal, the API unavailable after the SDK's retries) it
 raises `AgentStopped` with the usage and transcript so far; the step then discards the staged
@@ -126,7 +129,7 @@ class AgentRun:
     cached_up_to: tuple[int, int] | None = None  # (message, block) of the previous request's last block
 
     def __post_init__(self) -> None:
-        self.toolbox = Toolbox(self.workspace)
+        self.toolbox = Toolbox(self.workspace, self.task)
         self.budget = self.task.token_budget - self.task.tokens_used_before
         self.tools = tool_definitions()
         self.system = self.agent.system_blocks()
@@ -147,8 +150,9 @@ class AgentRun:
             self.record_response(response, content)
             reason = response.stop_reason
             if reason in ("end_turn", "stop_sequence", None):
-                return self.finish(content)
-            if reason == "tool_use":
+                if not await self.asked_again_for_traceability(content):
+                    return self.finish(content)
+            elif reason == "tool_use":
                 self.cutoffs_in_a_row = 0
                 await self.answer_tool_calls(content)
                 self.stop_if_spec_problem_reported()
@@ -292,12 +296,23 @@ class AgentRun:
         log.info("agent turn %d: %s, %d in (%d cached) / %d out", self.turns, response.stop_reason,
                  turn.prompt_tokens, turn.cache_read_tokens, turn.output_tokens)
 
+    async def asked_again_for_traceability(self, content: list[dict[str, Any]]) -> bool:
+        """The turn ended with a traceability table rejected, or made false by later edits: ask once more."""
+        request = await self.toolbox.traceability.before_finish()
+        if request is None or not content:  # an empty turn cannot be answered: the run ends without a table
+            return False
+        self.add_assistant(content)
+        self.add_user([{"type": "text", "text": request}])
+        return True
+
     def finish(self, content: list[dict[str, Any]]) -> AgentResult:
         text = final_text(content) or self.last_text()
         summary = summarize(text, sorted(self.workspace.changes))
         reply = (text or summary) if self.task.kind == "revise" else None
         self.record_syntax_guard()
-        return AgentResult(summary=summary, usage=self.usage, reply=reply, transcript=self.safe_transcript())
+        table, note = self.toolbox.traceability.outcome()
+        return AgentResult(summary=summary, usage=self.usage, reply=reply, transcript=self.safe_transcript(),
+                           traceability=table, traceability_note=note)
 
     def last_text(self) -> str:
         for entry in reversed(self.transcript):

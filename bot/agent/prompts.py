@@ -34,7 +34,8 @@ MAX_INLINE_FILE_CHARS = 60_000
 MAX_FAILURE_REPORT_CHARS = 30_000
 MAX_DIFF_CHARS = 40_000
 MAX_INSTRUCTIONS_CHARS = 20_000
-TASK_TEMPLATES = {"implement": "prompts/implement.md.j2", "fix": "prompts/fix.md.j2", "revise": "prompts/revise.md.j2"}
+TASK_TEMPLATES = {"implement": "prompts/implement.md.j2", "fix": "prompts/fix.md.j2", "revise": "prompts/revise.md.j2",
+                  "resolve": "prompts/resolve.md.j2"}
 
 
 @cache
@@ -152,7 +153,18 @@ def revise_values(task: AgentTask) -> dict[str, Any]:
     return {"conversation": [conversation_block(entry) for entry in task.conversation], "diff": diff_block(task.diff)}
 
 
-TASK_VALUES = {"implement": implement_values, "fix": fix_values, "revise": revise_values}
+def resolve_values(task: AgentTask) -> dict[str, Any]:
+    """Each conflicting file as it was at the old base, as the branch has it and as the default branch has it."""
+    sides = (("base", "at the common ancestor (the session's previous base)"), ("ours", "on this branch"),
+             ("theirs", "on the default branch now"))
+    conflicts = [{"path": strip_invisible(str(c["path"])),
+                  "sides": [(what, untrusted_block(f"{c['path']} {what}", cut(c.get(side) or "(absent)",
+                                                                            MAX_INLINE_FILE_CHARS)[0]))
+                            for side, what in sides]} for c in task.conflicts]
+    return {"conflicts": conflicts, "diff": diff_block(task.diff)}
+
+
+TASK_VALUES = {"implement": implement_values, "fix": fix_values, "revise": revise_values, "resolve": resolve_values}
 
 
 def diff_block(diff: str) -> str:

@@ -1,5 +1,6 @@
 """The agent's tools, executed against the branch workspace: Anthropic's text editor tool
-(view, create, str_replace, insert) and a read-only `search` over the branch's files.
+(view, create, str_replace, insert), a read-only `search` over the branch's files, and the two
+structured reports: `report_spec_problem` and `report_traceability`.
 
 Every problem goes back to the model as an error result it can act on (a missing file, a
 refused path, an ambiguous replacement, a file that is not UTF-8 text); nothing here raises for
@@ -16,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.agent import AgentTask
 from bot.agent.editor import EDITOR_NAME, EDITOR_TOOL, Editor
 from bot.agent.outcome import ToolOutcome, error
 from bot.agent.search import SEARCH_NAME, SEARCH_TOOL, Search
 from bot.agent.spec_problem import SPEC_PROBLEM_TOOL, SpecProblem, parse_report
+from bot.agent.traceability import TRACEABILITY_NAME, TRACEABILITY_TOOL, Traceability
 from bot.core.spec import REPORT_TOOL
 from bot.github.paths import PathRefused
 from bot.github.workspace import FileNotInBranch, Workspace
@@ -28,16 +31,18 @@ from bot.github.workspace import FileNotInBranch, Workspace
 def tool_definitions() -> list[dict[str, Any]]:
     """The tools in a fixed order: the request prefix must be byte-identical on every turn."""
     return [dict(EDITOR_TOOL), {**SEARCH_TOOL, "input_schema": dict(SEARCH_TOOL["input_schema"])},
-            {**SPEC_PROBLEM_TOOL, "input_schema": dict(SPEC_PROBLEM_TOOL["input_schema"])}]
+            {**SPEC_PROBLEM_TOOL, "input_schema": dict(SPEC_PROBLEM_TOOL["input_schema"])},
+            {**TRACEABILITY_TOOL, "input_schema": dict(TRACEABILITY_TOOL["input_schema"])}]
 
 
 class Toolbox:
     """Runs the model's tool calls for one agent run."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, task: AgentTask | None = None) -> None:
         self.workspace = workspace
         self.editor = Editor(workspace)
         self.search = Search(workspace)
+        self.traceability = Traceability(workspace, task)
         self.spec_problem: SpecProblem | None = None  # set when the agent reports that the spec is wrong
 
     async def run(self, name: str, tool_input: Any) -> ToolOutcome:
@@ -50,12 +55,15 @@ class Toolbox:
                 return await self.search.run(tool_input)
             if name == REPORT_TOOL:
                 return self.report_spec_problem(tool_input)
+            if name == TRACEABILITY_NAME:
+                return await self.traceability.report(tool_input)
         except PathRefused as exc:
             return error(str(exc))
         except FileNotInBranch as exc:
             return error(f"{exc.args[0] if exc.args else 'file'}: no such file on the branch; `view` a folder to "
                          "list its files, or `create` the file")
-        return error(f"unknown tool `{name}`; the tools are `{EDITOR_NAME}`, `{SEARCH_NAME}` and `{REPORT_TOOL}`")
+        return error(f"unknown tool `{name}`; the tools are `{EDITOR_NAME}`, `{SEARCH_NAME}`, `{REPORT_TOOL}` and "
+                     f"`{TRACEABILITY_NAME}`")
 
     def report_spec_problem(self, tool_input: Mapping[str, Any]) -> ToolOutcome:
         report = parse_report(tool_input)

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Where Claude runs. BOT_MODEL must be that provider's model id (README, "Model providers").
     bot_provider: Literal["anthropic", "bedrock", "vertex"] = "anthropic"
     bot_model: str = DEFAULT_MODEL
+    # What each installation may spend on the model per calendar month (UTC), in US dollars; unset: no limit.
+    bot_monthly_budget_usd: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     # Amazon Bedrock: the region; credentials come from the AWS chain (environment, AWS_PROFILE, role).
     aws_region: str | None = Field(default=None, validation_alias=AliasChoices("aws_region", "aws_default_region"))
     anthropic_bedrock_base_url: str | None = None
@@ -79,7 +81,7 @@ class Settings(BaseSettings):
     def _lower_provider(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("retention_days", "aws_region", "vertex_region", "vertex_project_id", mode="before")
+    @field_validator("retention_days", "bot_monthly_budget_usd", "aws_region", "vertex_region", "vertex_project_id", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str):

@@ -15,6 +15,14 @@ def slash_command(body: str | None) -> str | None:
     return match.group("name").lower() if match else None
 
 
+_FRESH = re.compile(r"^[ \t]*/retry[ \t]+fresh\b", re.MULTILINE | re.IGNORECASE)
+
+
+def asks_fresh(body: str | None) -> bool:
+    """`/retry fresh`: start over from the default branch instead of carrying on."""
+    return _FRESH.search(body or "") is not None
+
+
 def mentions(body: str | None, slug: str) -> bool:
     """Whether the comment mentions the App (`@slug` or `@slug[bot]`)."""
     return re.search(rf"(?<![\w-])@{re.escape(slug)}(?:\[bot\])?(?![\w-])", body or "", re.IGNORECASE) is not None

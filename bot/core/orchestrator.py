@@ -22,6 +22,8 @@ class Step(str, enum.Enum):
     FixTestFailures = "FixTestFailures"
     Finalize = "Finalize"
     Revise = "Revise"
+    UpdateBranch = "UpdateBranch"          # the default branch moved: merge it into the session's branch
+    ResolveConflicts = "ResolveConflicts"  # that merge conflicts in files the agent wrote: it resolves them
 
 
 class Status(str, enum.Enum):
@@ -44,6 +46,7 @@ class Signal(str, enum.Enum):
     merge = "merge"                # /merge, or an approving review when the policy merges on approval
     resume = "resume"              # the wait after an outage (rate limit, GitHub or Anthropic down) is over
     edited = "edited"              # a writer edited the issue: later steps use the new text (changes no step)
+    base_moved = "base_moved"      # the default branch moved (a push to it)
 
 
 SESSION_STEPS = (Step.Initialize, Step.GenerateImplementation, Step.RunTests, Step.FixTestFailures, Step.Finalize)
@@ -96,7 +99,7 @@ class Record:
 
 
 STOPPED = "stopped by a maintainer"
-WRITING_STEPS = frozenset({Step.GenerateImplementation, Step.FixTestFailures, Step.Revise})
+WRITING_STEPS = frozenset({Step.GenerateImplementation, Step.FixTestFailures, Step.Revise, Step.ResolveConflicts})
 
 
 @dataclass
@@ -110,6 +113,7 @@ class _State:
     failing_signatures: list[str] = field(default_factory=list)
     checks_changed: bool = False            # a checks signal since the last RunTests finished
     human_pushed: bool = False
+    base_moved: bool = False                # the default branch moved since the branch was last brought up to date
     instructions: int = 0                   # instructions not yet taken by a Revise
     merge_requested: bool = False           # a merge signal since the last Finalize started
     retry: bool = False
@@ -153,6 +157,8 @@ def _apply(state: _State, record: Record) -> str | None:
 
 
 def _apply_start(state: _State, record: Record, step: Step) -> str | None:
+    if state.terminal is not None:
+        return None  # decided before a /stop or the merge was recorded: the session ended regardless
     if state.open is not None:
         if state.open.step == record.step:
             state.open = record  # the previous attempt was abandoned (the worker died); this resumes it
@@ -169,12 +175,16 @@ def _apply_start(state: _State, record: Record, step: Step) -> str | None:
         state.checks_changed = False  # signals from now on arrived after the checks were read
     if step == Step.RunTests or step in WRITING_STEPS:
         state.human_pushed = False
+    if step == Step.UpdateBranch:
+        state.base_moved = False
     state.retry = state.resume = False
     state.open = record
     return None
 
 
 def _apply_finish(state: _State, record: Record, step: Step) -> str | None:
+    if state.terminal is not None:
+        return None
     if state.open is None or state.open.step != record.step:
         if state.last is not None and state.last.same_outcome(record):
             return None  # a duplicate of the outcome already recorded
@@ -191,6 +201,11 @@ def _apply_finish(state: _State, record: Record, step: Step) -> str | None:
     result = record.result or {}
     if step == Step.Revise and not result.get("commit_sha"):
         return None  # answered only: the session carries on from where it was
+    if step == Step.UpdateBranch and result.get("state") in ("up_to_date", "left"):
+        before = state.last_effective
+        if before is None or before.step != Step.Finalize.value or not (before.result or {}).get("stale_base"):
+            return None  # nothing merged: the session carries on from where it was
+        # Finalize found the base stale, and the branch holds it after all: Finalize again
     state.last_effective = record
     if step in {Step.GenerateImplementation, Step.Revise}:
         state.fix_iterations, state.failing_signatures = 0, []
@@ -216,6 +231,8 @@ def _apply_signal(state: _State, record: Record) -> str | None:
         state.checks_changed = True
     elif signal == Signal.human_push:
         state.human_pushed = True
+    elif signal == Signal.base_moved:
+        state.base_moved = True
     elif signal == Signal.instruction:
         state.instructions += 1
     elif signal == Signal.merge:
@@ -247,11 +264,15 @@ def _decide(state: _State) -> Decision:
     effective = state.last_effective
     if effective is None:
         return Step.Initialize
+    if effective.step == Step.Finalize.value and (effective.result or {}).get("merged"):
+        return SessionComplete("completed", "merged")
     has_pull_request = Step(effective.step) not in {Step.Initialize}
     if state.instructions and has_pull_request:
         return Step.Revise
     if state.human_pushed and has_pull_request:
         return Step.RunTests
+    if state.base_moved and has_pull_request:
+        return Step.UpdateBranch
     return _after_success(state, Step(effective.step), effective.result or {})
 
 
@@ -277,11 +298,15 @@ def _after_success(state: _State, step: Step, result: Mapping[str, Any]) -> Deci
         return Step.GenerateImplementation
     if step in WRITING_STEPS:
         return Step.RunTests
+    if step == Step.UpdateBranch:
+        return {"conflict": Step.ResolveConflicts, "merged": Step.RunTests}.get(str(result.get("state")), Step.Finalize)
     if step == Step.RunTests:
         return _after_tests(state, result)
     if step == Step.Finalize:
         if result.get("merged"):
             return SessionComplete("completed", "merged")
+        if result.get("stale_base"):
+            return Step.UpdateBranch  # the default branch moved: never ready, nor merged, behind it
         if state.retry or state.merge_requested:
             return Step.Finalize
         return Waiting(str(result.get("waiting_for") or "waiting for a maintainer's review"), "awaiting_review")

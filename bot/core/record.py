@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.core.attempts import Row, timeline
 from bot.core.orchestrator import WRITING_STEPS, Decision, Limits, Record, Signal, Status, Step, next_step
 from bot.core.repo_config import RepoConfig
 from bot.core.results import RESULT_TYPES, EditResult, FailureResult, Result, RunTestsResult
+from bot.core.traceability import Table, Trace
 from bot.core.usage import Usage
 
 # GitHub Actions needs longer than this to queue a run and finish it: checks of a commit made
 # this recently are not worth asking for.
 JUST_NOW = timedelta(seconds=20)
+STEP_NAMES = frozenset(step.value for step in Step)
 
 
 class Entry(Protocol):
@@ -79,6 +82,35 @@ class SessionRecord:
         """The typed result of the step's last success, or None."""
         raw = self.last_result(step)
         return RESULT_TYPES[step.value].from_dict(raw) if raw is not None else None
+
+    def last_effective_result(self) -> tuple[Step, dict[str, Any]] | None:
+        """The last success that moved the session (not a Revise that only answered, nor an
+        UpdateBranch that merged nothing), with its result."""
+        for entry in reversed(self.entries):
+            if entry.status != Status.succeeded or entry.step not in STEP_NAMES:
+                continue
+            result = dict(entry.result or {})
+            if entry.step == Step.Revise.value and not result.get("commit_sha"):
+                continue
+            if entry.step == Step.UpdateBranch.value and result.get("state") in ("up_to_date", "left"):
+                continue
+            return Step(entry.step), result
+        return None
+
+    def base_paths(self) -> tuple[str, ...] | None:
+        """The files at the session's base as Generate listed them (None: not listed, too many)."""
+        paths = (self.last_result(Step.GenerateImplementation) or {}).get("base_paths")
+        return tuple(paths) if paths is not None else None
+
+    def latest_inputs(self) -> dict[str, Any] | None:
+        """The trusted inputs as last read: at the session's base (Initialize), or at the new base
+        when the spec changed on the default branch (UpdateBranch)."""
+        for entry in reversed(self.entries):
+            if entry.status == Status.succeeded and entry.step in (Step.Initialize.value, Step.UpdateBranch.value):
+                inputs = (entry.result or {}).get("inputs")
+                if inputs:
+                    return dict(inputs)
+        return None
 
     def tests(self) -> RunTestsResult:
         return self.last(Step.RunTests) or RunTestsResult()
@@ -191,6 +223,23 @@ class SessionRecord:
         return sorted(pending, key=lambda i: (str(i.get("at") or ""), i["seq"]))
 
     # ----- what it did, for people
+
+    def attempts(self) -> list[Row]:
+        """The timeline: one row per step attempt (its start and end paired, with its duration and
+        what it meant: tests passed, tests failed, needs a maintainer…) and one per signal."""
+        return timeline(self.entries)
+
+    def traceability(self) -> Trace | None:
+        """The traceability of the last commit whose step reported on it (Generate, Fix, Revise): the
+        newest wins, and one that could not be verified says why instead of leaving an older table."""
+        for entry in reversed(self.entries):
+            result = entry.result or {}
+            if entry.step in WRITING_STEPS and entry.status == Status.succeeded and entry.commit_sha and (
+                    "traceability" in result or "traceability_note" in result):
+                table = result.get("traceability")
+                return Trace(Table.from_dict(table) if table else None, result.get("traceability_note"),
+                             entry.commit_sha)
+        return None
 
     def last_finished(self) -> Entry | None:
         """The last step attempt that ended (signals aside)."""

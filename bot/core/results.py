@@ -53,6 +53,9 @@ class EditResult(Result):
     fixing: list[str] | None = None      # Fix: the failing tests or checks it was given
     answered: list[int] | None = None    # Revise: the instructions (by seq) it answered
     reply: str | None = None             # Revise: what it said
+    base_paths: list[str] | None = None  # Generate: the files at the base, shown to every later step the same way
+    traceability: dict[str, Any] | None = None  # the verified design → code → tests table (core.traceability.Table)
+    traceability_note: str | None = None         # or why there is none; neither: the step does not report one
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,23 @@ class FinalizeResult(Result):
     spec: str | None = None
     spec_unchanged: bool | None = None
     note: str | None = None
+    stale_base: str | None = None  # the default branch's head, when the branch lacks it: brought up to date first
     pr_body: str | None = None  # the PR's summary, shown with its readiness when the session settles
     draft: bool = False         # the PR is still a draft: the settling marks it ready for review
+
+
+@dataclass(frozen=True)
+class UpdateResult(Result):
+    """UpdateBranch: what became of the default branch's move."""
+
+    step: ClassVar[str] = "UpdateBranch"
+    state: str = "up_to_date"  # up_to_date | merged | left (not needed while under review) | conflict
+    base_sha: str | None = None     # the default branch's head it looked at
+    merge_sha: str | None = None    # merged: the merge commit, the branch's new head
+    spec_changed: list[str] = field(default_factory=list)  # spec files that differ between the old and new base
+    conflicts: list[str] = field(default_factory=list)     # conflict: files changed on both sides
+    inputs: dict[str, Any] | None = None  # the trusted inputs at the new base, when the spec changed
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +116,11 @@ class FailureResult(Result):
     since: str | None = None       # outage: the first outage in a row (ISO)
     until: str | None = None       # outage: when to try again (ISO)
     summary: str | None = None
+    budget: dict[str, Any] | None = None  # over budget: the figures (bot.core.budget.Spend.figures())
 
 
 RESULT_TYPES: dict[str, type[Result]] = {
     "Initialize": InitializeResult, "GenerateImplementation": EditResult, "RunTests": RunTestsResult,
     "FixTestFailures": EditResult, "Finalize": FinalizeResult, "Revise": EditResult,
+    "UpdateBranch": UpdateResult, "ResolveConflicts": EditResult,
 }

@@ -15,6 +15,7 @@ from githubkit.exception import RequestFailed
 
 from bot.agent import Agent
 from bot.config import Settings
+from bot.core.budget import Spend, budget_stop, month_label, month_start, spends
 from bot.core.orchestrator import WRITING_STEPS, InvalidInteraction, SessionComplete, Status, Step, Waiting
 from bot.core.record import SessionRecord
 from bot.core.results import FailureResult
@@ -26,6 +27,7 @@ from bot.github.guard import check_lease
 from bot.github.workspace import BranchMoved
 from bot.steps import StepContext, StepFailure, StepOutcome, StepRunner
 from bot.store import sessions as store
+from bot.store import spend as spending
 from bot.store.models import Session, SessionStatus
 from bot.telemetry import metrics
 from bot.telemetry.logs import log_context, redact, redact_data
@@ -71,6 +73,8 @@ class SessionWork:
             log.info("running %s (attempt %d)", step.value, attempt)
             await store.append_interaction(self.db, session.id, step.value, Status.started.value, attempt=attempt,
                                            input={"head_sha": session.head_sha})
+            if await self.held_back(session, record, step, attempt):
+                return
             if session.status != SessionStatus.running.value:
                 await self.save(session, {"status": SessionStatus.running.value, "status_reason": None})
             if step in WRITING_STEPS:  # the agent works for minutes: show it; other steps take a moment
@@ -84,6 +88,29 @@ class SessionWork:
                 await self.record_error(session, record, step, attempt, exc)
             else:
                 await self.record_success(session, step, attempt, outcome)
+
+    async def held_back(self, session: Session, record: SessionRecord, step: Step, attempt: int) -> bool:
+        """Over a budget before a step that spends: the attempt fails as needs_human, with the
+        figures, before anything is called (bot/core/budget.py)."""
+        spend = await self.spend_before(session, record, step)
+        reason = budget_stop(step, spend) if spend is not None else None
+        if spend is None or reason is None:
+            return False
+        metrics.record_budget_stop("monthly" if spend.over_month else "session")
+        await self.record_failure(session, record, step, attempt, "needs_human", reason, {"budget": spend.figures()})
+        return True
+
+    async def spend_before(self, session: Session, record: SessionRecord, step: Step) -> Spend | None:
+        """The figures the budgets are held to, when a budget could hold `step` back (the
+        installation's spend is read only when there is a monthly budget, or the figures are shown)."""
+        tokens, token_budget = Usage.of(session).total, record.config.token_budget
+        monthly = self.settings.bot_monthly_budget_usd
+        if not spends(step) or (monthly is None and tokens < token_budget):
+            return None
+        now = self.now()
+        async with self.db() as s:
+            spent = await spending.installation_spend(s, session.installation_id, month_start(now))
+        return Spend(month_label(now), spent, monthly, tokens, token_budget)
 
     async def execute(self, session: Session, record: SessionRecord, step: Step, attempt: int) -> StepOutcome:
         runner = self.steps.get(step)

@@ -27,6 +27,11 @@ def open_draft(repository_id: str, *, base: str, branch: str, title: str, body: 
                     "pullRequest { id number }")
 
 
+def update_body(node_id: str, body: str) -> Mutation:
+    """The PR's description, as a mutation to send with a commit."""
+    return Mutation("body", "updatePullRequest", {"pullRequestId": node_id, "body": body})
+
+
 def opened(answers: Answers) -> dict[str, Any] | None:
     """The PR `open_draft` opened ({number, node_id}); None when it was not sent or GitHub refused it."""
     made = (answers.get("pull") or {}).get("pullRequest")

@@ -1,5 +1,5 @@
 """What Finalize needs to know of the pull request, in one GraphQL query: its state, title, author
-and changed files, and the spec's files by blob at the base and the head (bot/github/specfiles.py
+and changed files, the default branch's head, and the spec's files by blob at the base and the head (bot/github/specfiles.py
 says who changed one, when one did)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ MAX_FILES = 100  # one page of PullRequest.files; a larger change is listed thro
 QUERY = """query($owner: String!, $name: String!, $number: Int!, $baseTest: String!, $headTest: String!,
                  $baseDesign: String!, $headDesign: String!) {
   repository(owner: $owner, name: $name) {
+    defaultBranchRef { target { oid } }
     pullRequest(number: $number) {
       id isDraft merged title author { login }
       files(first: 100) { totalCount nodes { path } }
@@ -36,6 +37,7 @@ class PullView:
     author: str | None
     files: list[str] | None  # None: more than one page, to be listed another way
     spec: list[SpecFile]
+    default_head: str | None = None  # the default branch's head now
 
 
 async def read_pull_view(gh: GitHub, owner: str, repo: str, number: int, *, base: str, head: str, test_path: str,
@@ -54,4 +56,5 @@ async def read_pull_view(gh: GitHub, owner: str, repo: str, number: int, *, base
         spec.append(SpecFile(path, base_oid, head_oid, changed_in, changed_by))
     files = pull["files"]
     return PullView(pull["id"], pull["isDraft"], pull["merged"], pull["title"], (pull.get("author") or {}).get("login"),
-                    [f["path"] for f in files["nodes"]] if files["totalCount"] <= MAX_FILES else None, spec)
+                    [f["path"] for f in files["nodes"]] if files["totalCount"] <= MAX_FILES else None, spec,
+                    ((data.get("defaultBranchRef") or {}).get("target") or {}).get("oid"))

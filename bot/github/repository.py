@@ -13,6 +13,7 @@ from githubkit.exception import RequestFailed
 from bot.core.spec import Lock
 from bot.github import checks, merging, pulls, threads
 from bot.github.base import BaseCommit, read_base
+from bot.github.basemerge import BaseMerge, commit_resolved_merge, merge_base_into
 from bot.github.comments import Comments
 from bot.github.labels import LabelIds
 from bot.github.permissions import can_write
@@ -86,6 +87,14 @@ class Repository:
         compare = await self.gh.rest.repos.async_compare_commits(self.owner, self.name, f"{base}...{head}")
         return compare.json().get("files") or []
 
+    async def merge_base_into(self, branch: str, base_sha: str, message: str) -> BaseMerge:
+        """Merge the default branch's commit `base_sha` into `branch` (GitHub's merge endpoint)."""
+        return await merge_base_into(self.gh, self.owner, self.name, branch, base_sha, message)
+
+    async def commit_resolved_merge(self, branch: str, **merge: Any) -> tuple[str, str]:
+        """A merge commit whose conflicts were resolved here (bot/github/basemerge.py)."""
+        return await commit_resolved_merge(self.gh, self.owner, self.name, branch, **merge)
+
     async def pull_view(self, number: int, *, base: str, head: str, test_path: str, design_path: str) -> PullView:
         """The PR's state, title, author and files, and the spec's files at `base` and `head`: one query."""
         return await read_pull_view(self.gh, self.owner, self.name, number, base=base, head=head,
@@ -101,6 +110,11 @@ class Repository:
 
     async def mark_ready(self, node_id: str) -> None:
         await pulls.mark_ready(self.gh, node_id)
+
+    async def close_pull_request(self, number: int, comment: str) -> None:
+        """Say why on the PR, then close it (a PR closed already stays closed)."""
+        await self.comment(number, comment)
+        await self.gh.rest.pulls.async_update(self.owner, self.name, number, data={"state": "closed"})
 
     async def update_pull_body(self, number: int, body: str) -> None:
         await self.gh.rest.pulls.async_update(self.owner, self.name, number, data={"body": body})

@@ -158,6 +158,11 @@ class Workspace:
         entry = self._entries.get(path)
         return entry.sha if entry is not None and entry.type == "blob" else None
 
+    def mode(self, path: str) -> str:
+        """The file's mode on the branch as read (100644 for a file it does not have)."""
+        entry = self._entries.get(path)
+        return entry.mode if entry is not None else "100644"
+
     def exists(self, path: str) -> bool:
         if path in self._staged:
             return self._staged[path] is not None

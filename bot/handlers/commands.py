@@ -1,4 +1,5 @@
-"""Maintainers' slash commands in issue and PR comments: `/retry`, `/stop`, `/status`.
+"""Maintainers' slash commands in issue and PR comments: `/retry` (carry on from where the session
+stopped), `/retry fresh` (start over from the default branch, on a new branch), `/stop`, `/status`.
 
 A command counts only from a human with write access; it is acknowledged with 👀 and acts on
 the issue's (or PR's) session, found within the repository the verified payload names.
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.commands import slash_command
+from bot.core.commands import asks_fresh, slash_command
 from bot.core.orchestrator import Signal
 from bot.handlers.context import EventContext
 from bot.handlers.router import Router
+from bot.handlers.triggers import request_of
 from bot.render.timeline import render_timeline
 from bot.store import sessions as store
 from bot.store.models import Session, SessionStatus
@@ -40,6 +42,8 @@ async def on_comment(ctx: EventContext) -> None:
     key = f"comment:{comment.get('id')}"
     if command == "stop":
         await ctx.scheduler.signal(session.id, Signal.stop.value, {"by": ctx.sender}, key=key)
+    elif command == "retry" and asks_fresh(comment.get("body")):
+        await start_fresh(ctx, session, issue, key)
     elif command == "retry":
         await retry(ctx, session, key)
     else:
@@ -64,3 +68,28 @@ async def retry(ctx: EventContext, session: Session, key: str) -> None:
         if session.status == SessionStatus.completed.value or not await store.reopen_session(ctx.db, session):
             return
     await ctx.scheduler.signal(session.id, Signal.retry.value, {"by": ctx.sender}, key=key)
+
+
+async def start_fresh(ctx: EventContext, session: Session, issue: dict, key: str) -> None:
+    """End the session (its PR closed, pointing to the issue) and start a new one from the default
+    branch on a new branch, with the request as the session had it."""
+    async with ctx.db() as s:
+        if await store.trigger_seen(s, ctx.scope, key):
+            return
+    if session.status == SessionStatus.completed.value:
+        return  # merged: nothing to start over
+    reason = f"started over by {ctx.sender} (`/retry fresh`)"
+    if not SessionStatus(session.status).is_final:
+        await ctx.scheduler.signal(session.id, Signal.stop.value, {"by": ctx.sender, "fresh": True}, key=f"{key}:stop")
+        await store.update_session(ctx.db, session.id, status=SessionStatus.cancelled.value, status_reason=reason)
+    if session.pr_number:
+        await ctx.repository.close_pull_request(
+            session.pr_number, f"Closed: {reason}. The new attempt is followed on #{session.issue_number}.")
+    fresh = await store.create_session(ctx.db, ctx.scope, session.issue_number, trigger="fresh",
+                                       triggered_by=ctx.sender, trigger_key=key,
+                                       request=session.request or request_of(issue, ctx.sender),
+                                       node_ids={"repository": session.repository_node_id or "",
+                                                 "issue": session.issue_node_id or ""})
+    if fresh is not None:
+        log.info("session %s started over as session %s by %s", session.id, fresh.id, ctx.sender)
+        await ctx.scheduler.schedule(fresh.id)

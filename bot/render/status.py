@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
+from bot.core.attempts import Meaning, Row
 from bot.core.orchestrator import SESSION_STEPS, Status, Step
-from bot.core.record import Entry, SessionRecord
+from bot.core.record import SessionRecord
 from bot.core.usage import Usage
 from bot.render.templating import render
 from bot.store.models import Session, SessionStatus
@@ -30,6 +31,11 @@ HELP = {
                                "`/retry` or add the label again, and I will carry on from this step.",
     SessionStatus.failed: "Comment `/retry` to try again from the failed step.",
 }
+
+
+def _over_budget(record: SessionRecord) -> bool:
+    failure = record.last_failure()
+    return failure is not None and failure.budget is not None
 
 
 def status_marker(session_id: int) -> str:
@@ -65,42 +71,42 @@ def render_status(session: Session, record: SessionRecord, *, max_fix_iterations
         max_fix_iterations=max_fix_iterations,
         tokens=Usage.of(session).total,
         cost=session.cost_usd,
-        help=HELP.get(status),
+        help=None if _over_budget(record) else HELP.get(status),  # the reason says what to do
         session_id=session.id,
         edited_by=(session.request or {}).get("by") if (session.request or {}).get("edited") else None,
     )
 
 
 def _rows(record: SessionRecord, current: str | None) -> list[dict[str, str]]:
-    shown = [*SESSION_STEPS, Step.Revise] if record.finished(Step.Revise) else list(SESSION_STEPS)
+    """Per step, its last attempt: the icon and words of what it meant (bot/core/attempts.py)."""
+    attempts = [row for row in record.attempts() if row.meaning != Meaning.signal]
+    shown = [*SESSION_STEPS, *(step for step in (Step.Revise, Step.UpdateBranch, Step.ResolveConflicts)
+                               if record.finished(step))]
     rows = []
     for step in shown:
-        finished = record.finished(step)
-        last = finished[-1] if finished else None
+        ended = [row for row in attempts if row.step == step.value and row.ended is not None]
         if step.value == current:
-            icon, note = "…", "running"
-        elif last is None:
+            icon, note = Meaning.running.icon, Meaning.running.word
+        elif not ended:
             icon, note = " ", ""
-        elif last.status == Status.failed:
-            icon, note = "✗", (last.error or "failed").splitlines()[0][:140]
         else:
-            icon, note = "✓", _note(step.value, last, sum(1 for e in finished if e.status == Status.succeeded))
-        rows.append({"icon": icon, "name": step.value, "note": note.replace("|", "\\|")})
+            last = ended[-1]
+            times = sum(1 for row in ended if row.ended.status == Status.succeeded and row.ended.commit_sha)
+            icon, note = last.meaning.icon, _note(last, times)
+        rows.append({"icon": icon, "name": step.value, "note": unmentioned(note.replace("|", "\\|"))})
     return rows
 
 
-def _note(step: str, last: Entry, times: int) -> str:
-    result = last.result or {}
-    if step == Step.RunTests.value:
-        if result.get("state") == "failed":
-            failing = [c for c in result.get("checks") or [] if not c.get("passed")]
-            return "failing: " + ", ".join(f"[{c['name']}]({c['url']})" if c.get("url") else c["name"]
-                                           for c in failing)
-        return {"passed": "checks passed", "pending": "waiting for checks"}.get(result.get("state"),
-                                                                                result.get("reason", ""))
-    if last.commit_sha:
-        return f"commit {last.commit_sha[:7]}" + (f" ({times}×)" if times > 1 else "")
-    return result.get("note", "")
+def _note(row: Row, times: int) -> str:
+    """The attempt's outcome, as the timeline words it; failing checks linked to their runs."""
+    note = row.outcome
+    if row.meaning == Meaning.failed:
+        failing = [c for c in (row.entry.result or {}).get("checks") or [] if not c.get("passed") and c.get("url")]
+        if failing:
+            note += " (" + ", ".join(f"[{c['name']}]({c['url']})" for c in failing) + ")"
+    elif row.entry.commit_sha and times > 1:
+        note += f" ({times}×)"
+    return note
 
 
 def unmentioned(text: str) -> str:

@@ -1,41 +1,39 @@
-"""A session's timeline as Markdown: the `/status` reply."""
+"""A session's timeline as Markdown: the `/status` reply and the `component-bot` check run's summary.
+
+One row per step attempt, with what it meant (the words and icons of bot/core/attempts.py, the
+same as the status comment's) and how long it took; one row per signal from outside.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.orchestrator import Status
-from bot.core.record import Entry
+from bot.core.attempts import Meaning, Row
+from bot.core.record import Entry, SessionRecord
 from bot.core.usage import Usage
+from bot.render.status import status_headline, unmentioned
 from bot.store.models import Session
-
-ICONS = {Status.succeeded: "✓", Status.failed: "✗", Status.started: "…", Status.received: "•"}
 
 
 def render_timeline(session: Session, interactions: Sequence[Entry]) -> str:
+    record = SessionRecord(interactions)
+    reason = f" — {session.status_reason}" if session.status_reason else ""
     rows = [f"**Session {session.id}** for #{session.issue_number} ({session.component_name or 'component'}): "
-            f"{session.status.replace('_', ' ')}" + (f" — {session.status_reason}" if session.status_reason else ""),
-            "", "| # | step | | when | detail |", "|--:|---|:-:|---|---|"]
-    for i in interactions:
-        if i.status == Status.started and any(j.seq > i.seq and j.step == i.step and j.status != Status.received
-                                          for j in interactions):
-            continue  # the step's outcome row says it all
-        rows.append(f"| {i.seq} | {i.step} | {ICONS.get(Status(i.status), '')} | {i.created_at:%Y-%m-%d %H:%M} UTC | "
-                    f"{_detail(i)} |")
-    rows += ["", f"Fix iterations: {session.fix_iterations} · tokens: {Usage.of(session).total:,} · "
-                 f"est. cost: ${session.cost_usd:.2f}"]
+            f"{status_headline(session, None)}{reason}",
+            "", "| # | step | | outcome | started | took |", "|--:|---|:-:|---|---|--:|"]
+    rows += [_row(row) for row in record.attempts()]
+    rows += ["", f"fix iterations {session.fix_iterations}/{record.config.max_fix_iterations} · "
+                 f"tokens {Usage.of(session).total:,} · est. cost ${session.cost_usd:.2f}"]
     return "\n".join(rows)
 
 
-def _detail(interaction: Entry) -> str:
-    result = interaction.result or {}
-    if interaction.error:
-        text = interaction.error.splitlines()[0]
-    elif interaction.commit_sha:
-        text = f"commit {interaction.commit_sha[:7]}"
-    elif "state" in result:
-        text = str(result["state"]) + (f": {', '.join(result.get('failed_checks', []))}" if result.get(
-            "failed_checks") else "")
-    else:
-        text = ", ".join(f"{k}={v}" for k, v in (interaction.input or {}).items() if k in {"by", "reason", "event"})
-    return text.replace("|", "\\|")[:160]
+def _row(row: Row) -> str:
+    step = row.step if row.meaning != Meaning.signal else f"*{row.step}*"
+    attempt = f" (attempt {row.attempt})" if row.attempt and row.attempt > 1 else ""
+    return (f"| {row.seq} | {step}{attempt} | {row.meaning.icon} | {cell(row.outcome)} | "
+            f"{row.at:%Y-%m-%d %H:%M} UTC | {row.took} |")
+
+
+def cell(text: str) -> str:
+    """Text safe in a Markdown table cell: one line, no column breaks, no one pinged."""
+    return unmentioned(" ".join(text.split()).replace("|", "\\|"))

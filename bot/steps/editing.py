@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.agent import AgentResult, AgentStopped, AgentTask
 from bot.core.inputs import TrustedInputs
-from bot.core.orchestrator import Step
-from bot.core.results import InitializeResult
 from bot.core.spec import spec_locks
 from bot.core.usage import Usage
 from bot.github.mutations import Answers, Mutation
 from bot.github.workspace import Workspace
 from bot.steps import StepContext, StepFailure, StepOutcome
 from bot.steps.initialize import request_of, trusted_inputs_of, trusted_paths
+from bot.steps.pr_body import trace_of
 
 MAX_DIFF_BYTES = 30_000
 
@@ -35,6 +35,14 @@ class Edit:
 
     tree_sha: str | None = None  # the commit's tree, when the step made it
     answers: Answers = field(default_factory=Answers)  # what the mutations sent with the commit answered
+
+    def traceability_fields(self) -> dict[str, Any]:
+        """The EditResult fields of the table the agent's run verified, or of why there is none."""
+        if self.result is None:
+            return {}
+        table = self.result.traceability
+        return {"traceability": table.as_dict() if table is not None else None,
+                "traceability_note": None if table is not None else trace_of(self.result).note}
 
     def outcome(self, result: object, **session_updates: object) -> StepOutcome:
         if self.commit_sha:
@@ -76,14 +84,15 @@ async def agent_task(ctx: StepContext, kind: str, **extra: object) -> AgentTask:
         max_turns=ctx.config.max_turns,
         token_budget=ctx.config.token_budget,
         tokens_used_before=Usage.of(session).total,
-        **extra,
+        **{"base_paths": ctx.record.base_paths(), **extra},
     )
 
 
 async def trusted_inputs(ctx: StepContext) -> TrustedInputs:
-    """The spec and instructions Initialize read at the base; for a session recorded before it
-    kept them, read at the base commit now (never from the branch the agent writes)."""
-    recorded = InitializeResult.from_dict(ctx.record.last_result(Step.Initialize)).inputs
+    """The spec and instructions as read at the base (again when the spec changed on the default
+    branch since); for a session recorded before they were kept, read at the base commit now
+    (never from the branch the agent writes)."""
+    recorded = ctx.record.latest_inputs()
     if recorded:
         return TrustedInputs.from_dict(recorded)
     session = ctx.session
@@ -93,9 +102,10 @@ async def trusted_inputs(ctx: StepContext) -> TrustedInputs:
 
 async def edit_and_commit(ctx: StepContext, workspace: Workspace, task: AgentTask, title: str, *,
                           allow_no_change: bool = False,
-                          then: Callable[[list[str]], list[Mutation]] = lambda files: []) -> Edit:
+                          then: Callable[[list[str], AgentResult], list[Mutation]] = lambda files, result: [],
+                          ) -> Edit:
     """Run the agent on the workspace and commit what it changed, as one commit — once. `then`
-    gives, for the files changed, mutations to send in the commit's own request."""
+    gives, for the files changed and the agent's result, mutations to send in the commit's own request."""
     trailer = ctx.step_trailer()
     if trailer in workspace.head_message:
         return Edit(workspace.head_sha, [], None)
@@ -111,7 +121,7 @@ async def edit_and_commit(ctx: StepContext, workspace: Workspace, task: AgentTas
         raise StepFailure("needs_human", "the agent finished without changing any file", summary=result.summary)
     body = (result.summary or "").strip()
     message = f"{title}\n\n{body}\n\n{trailer}" if body else f"{title}\n\n{trailer}"
-    commit_sha = await workspace.commit(message, then=then(files))
+    commit_sha = await workspace.commit(message, then=then(files, result))
     return Edit(commit_sha, files, result, workspace.tree_sha, workspace.answers)
 
 

@@ -1,5 +1,6 @@
 """Finalize: the checks passed. Read the PR and verify the spec by blob at the base and the head
-(one query), write the PR's summary, request the configured reviewers, then merge if the
+(one query); a branch behind the default branch is brought up to date first (UpdateBranch), so
+what is marked ready or merged contains the current base. Then write the PR's summary, request the configured reviewers, then merge if the
 repository's merge policy says so — only the commit a maintainer approved or asked for.
 
 Marking the PR ready and writing its summary are shown when the session settles, with its status
@@ -22,6 +23,10 @@ async def run(ctx: StepContext) -> StepOutcome:
                                           test_path=session.test_path, design_path=session.design_path)
     if pull.merged:
         return StepOutcome(FinalizeResult(merged=True, note="already merged"))
+    if pull.default_head and pull.default_head != session.base_sha:  # a push to it may have gone unheard
+        return StepOutcome(FinalizeResult(stale_base=pull.default_head, note=(
+            f"the default branch moved to {pull.default_head[:7]}: bringing the branch up to date and testing "
+            "again before it is marked ready")))
     tests = ctx.record.tests()
     files = pull.files
     if files is None:

@@ -19,6 +19,8 @@ async def run(ctx: StepContext) -> StepOutcome:
     except ComponentNotSpecified as exc:
         raise StepFailure("needs_human", str(exc))
     suffix = f"{ctx.session.issue_number}-{component.slug}"
+    if ctx.session.trigger == "fresh":  # `/retry fresh`: a new branch, never the one the last attempt left
+        suffix += f"-{ctx.session.id}"
     likely_branch = ctx.session.branch or f"{RepoConfig().branch_prefix}{suffix}"
     base = await ctx.repository.read_base(trusted_paths(component.design_path, component.test_path),
                                           branch=likely_branch)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from bot.core.orchestrator import Step
-from bot.steps import StepRunner, finalize, fix, generate, initialize, revise, run_tests
+from bot.steps import (
+    StepRunner,
+    finalize,
+    fix,
+    generate,
+    initialize,
+    resolve_conflicts,
+    revise,
+    run_tests,
+    update_branch,
+)
 
 STEPS: dict[Step, StepRunner] = {
     Step.Initialize: initialize.run,
@@ -12,4 +22,6 @@ STEPS: dict[Step, StepRunner] = {
     Step.FixTestFailures: fix.run,
     Step.Finalize: finalize.run,
     Step.Revise: revise.run,
+    Step.UpdateBranch: update_branch.run,
+    Step.ResolveConflicts: resolve_conflicts.run,
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.core.results import EditResult
 from bot.steps import StepContext, StepFailure, StepOutcome
 from bot.steps.editing import agent_task, edit_and_commit, open_branch, session_diff
+from bot.steps.pr_body import draft_body_update
 
 MAX_THREAD_COMMENTS = 30
 
@@ -18,11 +19,12 @@ async def run(ctx: StepContext) -> StepOutcome:
     workspace = await open_branch(ctx)
     conversation = tuple(instructions) + tuple(await open_threads(ctx))
     task = await agent_task(ctx, "revise", conversation=conversation, diff=await session_diff(ctx))
-    edit = await edit_and_commit(ctx, workspace, task, revise_title(instructions), allow_no_change=True)
+    edit = await edit_and_commit(ctx, workspace, task, revise_title(instructions), allow_no_change=True,
+                                 then=lambda files, result: draft_body_update(ctx, files, result))
     reply = (edit.result.reply or edit.result.summary) if edit.result else "Done."
     await answer_each(ctx, instructions, reply, edit.commit_sha)
     result = EditResult(commit_sha=edit.commit_sha, files=edit.files, answered=[i["seq"] for i in instructions],
-                        reply=reply[:2000])
+                        reply=reply[:2000], **(edit.traceability_fields() if edit.commit_sha else {}))
     return edit.outcome(result)
 
 

@@ -55,8 +55,8 @@ async def create_session(db: async_sessionmaker[AsyncSession], scope: Scope, iss
         request=redact_data(request) if request is not None else None,
         fix_iterations=0, input_tokens=0, output_tokens=0, cache_write_tokens=0, cache_read_tokens=0,
         cost_usd=0.0,
-        repository_node_id=(node_ids or {}).get("repository"),
-        issue_node_id=(node_ids or {}).get("issue"),
+        repository_node_id=(node_ids or {}).get("repository") or None,
+        issue_node_id=(node_ids or {}).get("issue") or None,
     )
     async with db() as s:
         s.add(session)
@@ -106,6 +106,10 @@ async def for_pull_request(s: AsyncSession, scope: Scope, pr_number: int) -> Ses
 async def waiting_on_sha(s: AsyncSession, scope: Scope, head_sha: str) -> Sequence[Session]:
     rows = await s.scalars(_scoped(scope).where(Session.head_sha == head_sha, Session.active_key.is_not(None)))
     return rows.all()
+
+
+async def active_in_repository(s: AsyncSession, scope: Scope) -> Sequence[Session]:
+    return (await s.scalars(_scoped(scope).where(Session.active_key.is_not(None)).order_by(Session.id))).all()
 
 
 async def running_on_branch(s: AsyncSession, scope: Scope, branch: str) -> Sequence[Session]:

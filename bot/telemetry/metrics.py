@@ -2,13 +2,13 @@
 
 One registry for the process (`METRICS.registry`), separate from prometheus_client's default
 one so that only what is listed here is exposed. The counters are process-wide, as Prometheus
-expects of one scrape target; the sessions gauge is read from the database at scrape time.
+expects of one scrape target; the sessions and spend gauges are read from the database at scrape time.
 Every label value comes from a small, known set (verified event names, step names, HTTP
-methods, status classes, model ids), never from user input.
+methods, status classes, model ids, installation ids), never from user input.
 
 Recorders are plain functions, so any module can count without holding a reference:
 `record_delivery`, `observe_step`, `record_step_usage`, `record_github_response`,
-`record_anthropic_call`, `record_error`, `record_redelivery`, `record_syntax_refusal`.
+`record_anthropic_call`, `record_error`, `record_redelivery`, `record_syntax_refusal`, `record_budget_stop`.
 """
 
 from __future__ import annotations
@@ -61,6 +61,14 @@ class Metrics:
             "redeliveries", "Redelivery requests sent to GitHub for failed deliveries, by outcome", ["outcome"])
         self.syntax_refusals = self._counter(
             "syntax_refusals", "Agent edits refused because the file would no longer parse, by language", ["language"])
+        self.budget_stops = self._counter(
+            "budget_stops", "Steps held back before they started because a budget was used up "
+            "(monthly: the installation's BOT_MONTHLY_BUDGET_USD; session: the repository's token_budget)", ["budget"])
+        self.spend = Gauge(f"{PREFIX}_spend_this_month_usd", "Estimated Anthropic spend of the current calendar "
+                           "month (UTC) by installation, read from the database at scrape time", ["installation"],
+                           registry=self.registry)
+        self.monthly_budget = Gauge(f"{PREFIX}_monthly_budget_usd", "BOT_MONTHLY_BUDGET_USD: what each installation "
+                                    "may spend per calendar month (0: no budget set)", registry=self.registry)
 
     def _counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
         return Counter(f"{PREFIX}_{name}", documentation, labels, registry=self.registry)
@@ -127,6 +135,11 @@ def record_syntax_refusal(language: str) -> None:
     METRICS.syntax_refusals.labels(language=language if language in SYNTAX_LANGUAGES else "other").inc()
 
 
+def record_budget_stop(budget: str) -> None:
+    """A step held back by a budget: "monthly" (the installation's) or "session" (token_budget)."""
+    METRICS.budget_stops.labels(budget=budget).inc()
+
+
 def status_class(status_code: int) -> str:
     return f"{status_code // 100}xx" if 100 <= status_code < 600 else "other"
 
@@ -152,6 +165,15 @@ def set_sessions(counts: dict[str, int]) -> None:
     """The sessions gauge, from counts by status read at scrape time (bot.store.sessions.count_by_status)."""
     for status, count in counts.items():
         METRICS.sessions.labels(status=status).set(count)
+
+
+def set_spend(by_installation: dict[int, float], monthly_budget: float | None) -> None:
+    """The spend gauge, from this month's spend by installation read at scrape time
+    (bot.store.spend.spend_by_installation): an installation that spent nothing this month has no sample."""
+    METRICS.spend.clear()
+    for installation_id, usd in by_installation.items():
+        METRICS.spend.labels(installation=str(installation_id)).set(round(usd, 6))
+    METRICS.monthly_budget.set(monthly_budget or 0)
 
 
 def exposition(accept: str | None) -> tuple[bytes, str]:

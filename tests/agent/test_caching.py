@@ -132,8 +132,8 @@ async def test_nothing_before_the_task_depends_on_the_step(settings, workspace):
                               workspace)
     generate, fix, revise = fake.message_requests
     for later in (fix, revise):
-        assert blocks(later)[:5] == blocks(generate)[:5]  # three tools, the system prompt, the context
-        assert blocks(later)[5] != blocks(generate)[5]    # the task
+        assert blocks(later)[:6] == blocks(generate)[:6]  # four tools, the system prompt, the context
+        assert blocks(later)[6] != blocks(generate)[6]    # the task
 
 
 @pytest.mark.parametrize(("prefix_ttl", "context_read"), [(None, True), ("5m", False)])

@@ -32,8 +32,10 @@ async def editor(tools: Toolbox, command: str, **fields):
 
 
 def test_the_editor_is_anthropics_text_editor_tool_and_the_order_is_fixed():
-    editor_tool, search_tool, report_tool = tool_definitions()
+    editor_tool, search_tool, report_tool, traceability_tool = tool_definitions()
     assert report_tool["name"] == "report_spec_problem"
+    assert traceability_tool["name"] == "report_traceability"
+    assert traceability_tool["input_schema"]["required"] == ["rows"]
     assert report_tool["input_schema"]["required"] == ["test", "design_excerpt", "explanation"]
     assert editor_tool == {"type": "text_editor_20250728", "name": EDITOR, "max_characters": MAX_VIEW_CHARS}
     assert search_tool["name"] == "search" and search_tool["input_schema"]["required"] == ["pattern"]

@@ -215,3 +215,14 @@ def test_a_waiting_session_is_looked_at_less_often_the_longer_it_waits():
             looks.append(minute)
             last = now
     assert looks == [2, 4, 8, 16, 31, 46, 61, 76, 91, 106]
+
+
+async def test_every_step_is_shown_the_base_files_as_generate_listed_them(settings, fake):
+    """The same list in every step's prompt, so it is read from the prompt cache (benchmarks/tokens)."""
+    agent = agent_fixing_twice()
+    async with BotHarness(settings_for(fake, settings), fake, agent) as bot:
+        await start(bot, fake)
+        await ci(bot, fake, "failure", RED_LOG)
+    generate, fix = agent.tasks[:2]
+    assert generate.base_paths == tuple(sorted(fake.tree_files(REPO, "main")))
+    assert fix.kind == "fix" and fix.base_paths == generate.base_paths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+from datetime import timedelta
 from types import SimpleNamespace
 
 import httpx
@@ -12,9 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.telemetry import metrics
 from bot.agent import Usage
 from bot.handlers.router import Router
+from bot.store import sessions as store
+from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.github import FakeGitHub
-from tests.harness import ISSUE_BODY, REPO
+from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness
 from tests.webhook_helpers import post_delivery
 
 Samples = dict[tuple[str, frozenset], float]
@@ -75,6 +78,29 @@ async def test_metrics_count_a_scripted_sessions_deliveries_steps_tokens_and_git
 
     assert value(after, "component_bot_sessions", status="waiting_for_checks") == 1
     assert value(after, "component_bot_sessions", status="failed") == 0
+
+
+async def test_this_months_spend_per_installation_is_read_at_scrape_time(bot_settings, fake):
+    configured = bot_settings.model_copy(update={"bot_monthly_budget_usd": 25.0})
+    async with BotHarness(configured, fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
+        older = await store.create_session(bot.db, store.Scope(43, 4300, "acme/rockets"), 2, trigger="label",
+                                           triggered_by="maria")
+        await store.append_interaction(bot.db, older.id, "GenerateImplementation", "started")
+        await store.append_interaction(bot.db, older.id, "GenerateImplementation", "succeeded", cost_usd=9.0,
+                                       created_at=utcnow() - timedelta(days=62))  # another month: not counted
+        await store.append_interaction(bot.db, older.id, "FixTestFailures", "started")
+        await store.append_interaction(bot.db, older.id, "FixTestFailures", "succeeded", cost_usd=1.5)
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        samples = await scrape(bot.http)
+        session = (await bot.sessions())[-1]
+
+    assert value(samples, "component_bot_spend_this_month_usd", installation="42") == pytest.approx(session.cost_usd)
+    assert value(samples, "component_bot_spend_this_month_usd", installation="43") == pytest.approx(1.5)
+    assert value(samples, "component_bot_monthly_budget_usd") == 25.0
+    assert {labels for name, labels in samples if name == "component_bot_spend_this_month_usd"} == {
+        frozenset({("installation", "42")}), frozenset({("installation", "43")})}
 
 
 async def test_duplicates_and_rejected_deliveries_are_counted(bot, fake):

@@ -71,8 +71,10 @@ async def test_dashboard_in_chromium(dashboard_settings, chromium, artifacts):
         await page.click(f"#sessions a[href='/sessions/{session.id}']")
         await page.wait_for_url(f"{base}/sessions/{session.id}")
         steps = await page.locator("#timeline tbody tr td:nth-child(2)").all_inner_texts()
-        assert steps == ["Initialize", "Initialize", "GenerateImplementation", "GenerateImplementation",
-                         "RunTests", "RunTests"]
+        assert steps == ["Initialize", "GenerateImplementation", "RunTests"], "one row per step attempt"
+        outcomes = await page.locator("#timeline tbody tr td:nth-child(3)").all_inner_texts()
+        assert outcomes == ["done", "done", "waiting for the checks"]
+        assert await page.locator("#timeline tbody tr.m-waiting").count() == 1
         commit = page.locator("#commits a").first
         assert await commit.get_attribute("href") == f"https://github.com/{REPO}/commit/{session.head_sha}"
         assert await page.locator("#usage tbody tr").count() == 3

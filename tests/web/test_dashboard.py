@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from bot.engine.work import compress_transcript
 from bot.store import sessions as store
+from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
 from tests.web.fake_oauth import FakeOAuth
@@ -92,6 +93,47 @@ async def test_detail_shows_steps_commits_checks_usage_and_transcript(bot):
     assert f'href="https://github.com/{REPO}/pull/{session.pr_number}"' in page
     assert "1,200" in page and "$0.01" in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; fixed" in page and "<script>" not in page
+
+
+async def test_the_timeline_has_one_row_per_attempt_coloured_by_what_it_meant(bot):
+    session = await bot.session()
+    for status, result in (("started", None), ("succeeded", {"state": "failed", "failed_checks": ["test"]})):
+        await store.append_interaction(bot.db, session.id, "RunTests", status, result=result)
+    page = (await bot.http.get(f"/sessions/{session.id}", headers=bearer())).text
+    timeline = page[page.index('<table id="timeline">'):page.index("</table>", page.index('<table id="timeline">'))]
+    rows = re.findall(r'<tr class="m-(\w+)">\s*<td class="num">(\d+)</td>\s*<td>(\w+)</td>', timeline)
+    assert [(meaning, step) for meaning, _, step in rows] == [
+        ("done", "Initialize"), ("done", "GenerateImplementation"), ("waiting", "RunTests"), ("failed", "RunTests")]
+    last = timeline[timeline.rindex('<tr class="m-failed">'):]
+    assert '<span class="badge m-failed">tests failed</span>' in last and "succeeded" not in last
+    assert re.search(r'<td class="num">\d+\.\ds</td>', last), "with its duration"
+    assert "2,000 of its token_budget of 2,000,000" in page
+    listing = (await bot.http.get("/sessions", headers=bearer())).text
+    assert 'RunTests <span class="m-failed">tests failed</span>' in listing
+
+
+async def test_spend_per_repository_and_month_is_a_chart_of_what_the_viewer_may_see(oauth_app, oauth, settings,
+                                                                                  browser):
+    for session_id, cost in ((WIDGETS, 1.25), (ROCKETS, 2.5), (OTHER, 4.0), (GADGETS, 8.0)):
+        await store.append_interaction(oauth_app.state.db, session_id, "GenerateImplementation", "started")
+        await store.append_interaction(oauth_app.state.db, session_id, "GenerateImplementation", "succeeded",
+                                       cost_usd=cost)
+    everything = (await browser.get("/sessions", headers=bearer())).text
+    chart = everything[everything.index('<section id="spend"'):everything.index("</section>")]
+    assert "<svg" in chart and "<script" not in chart
+    for repo, usd in (("octo/widgets", "$1.25"), ("acme/rockets", "$2.50"), ("other/x", "$4.00"),
+                      ("octo/gadgets", "$8.00")):
+        assert f"<title>{repo}, {utcnow():%Y-%m}: {usd}</title>" in chart
+    assert f">{utcnow():%Y-%m}</th>" in chart and "$15.75" in chart, "the month's total"
+
+    await sign_in(browser, oauth, [(42, settings.app_id), (43, settings.app_id)],
+                  repositories={42: [(4200, "octo/widgets")], 43: [(4300, "acme/rockets")]})
+    page = (await browser.get("/sessions")).text
+    chart = page[page.index('<section id="spend"'):page.index("</section>")]
+    assert "octo/widgets" in chart and "acme/rockets" in chart and "$3.75" in chart
+    assert "octo/gadgets" not in chart and "other/x" not in chart and "$8.00" not in chart
+    filtered = (await browser.get("/sessions?repository=acme/rockets")).text
+    assert "octo/widgets" not in filtered[filtered.index('<section id="spend"'):filtered.index("</section>")]
 
 
 async def test_unknown_session_is_404(bot):
