@@ -25,7 +25,8 @@ class AgentTask:
     design_path: str
     test_path: str
     issue_body: str = ""
-    instructions: dict[str, str] = field(default_factory=dict)  # file name → text (AGENTS.md, CLAUDE.md…)
+    working_directory: str = ""  # a monorepo's folder the component lives in ("": the repository's root)
+    instructions: dict[str, str] = field(default_factory=dict)  # path → text (AGENTS.md, CLAUDE.md… on the way up)
     design: SpecText | None = None  # the design and test files as read at the base (None: read the workspace)
     tests: SpecText | None = None
     rules: tuple[str, ...] = ()

@@ -14,6 +14,10 @@ come in order of how long they stay the same:
    and the task lists only what the branch added and deleted: a repository's file list can be
    thousands of tokens, and in the task block it is written to the cache again at every step.
 
+In a monorepo the session has a working directory: the file lists show the files under it (the
+rest of the repository is counted and its top level named), and the instructions are those on
+the way up to it, root first, so the nearest reads last.
+
 Everything written by people outside the maintainers goes in `untrusted_block`s.
 """
 
@@ -25,11 +29,14 @@ from typing import Any
 from bot.agent import AgentTask
 from bot.agent.untrusted import strip_invisible, untrusted_block
 from bot.core.inputs import SpecText
+from bot.core.paths import is_within
+from bot.core.spec import instruction_order
 from bot.github.files import NotText
 from bot.github.workspace import FileNotInBranch, Workspace
 from bot.render.templating import render
 
 MAX_TREE_PATHS = 400
+MAX_TOP_LEVEL_ENTRIES = 40
 MAX_INLINE_FILE_CHARS = 60_000
 MAX_FAILURE_REPORT_CHARS = 30_000
 MAX_DIFF_CHARS = 40_000
@@ -56,12 +63,13 @@ async def context_text(task: AgentTask, workspace: Workspace) -> str:
     tests, tests_cut = await spec_file(task.tests, workspace, task.test_path)
     instructions = {
         strip_invisible(path): strip_invisible(cut(text, MAX_INSTRUCTIONS_CHARS)[0]).strip()
-        for path, text in sorted(task.instructions.items())
+        for path, text in sorted(task.instructions.items(), key=lambda item: instruction_order(item[0]))
         if text and text.strip()
     }
     return render(
         "prompts/context.md.j2",
         component_name=strip_invisible(task.component_name),
+        working_directory=strip_invisible(task.working_directory),
         design_path=task.design_path,
         design_text=design,
         design_truncated=design_cut,
@@ -117,15 +125,28 @@ def listing_note(workspace: Workspace) -> str:
     return f"\n\n({workspace.listing_note}.)" if workspace.listing_note else ""
 
 
+def listing(paths: list[str], directory: str) -> dict[str, Any]:
+    """A file list as the prompts show it: the files under the working directory (all of them when
+    it is the root), cut to MAX_TREE_PATHS; and, when some are outside it, how many and the
+    repository's top level, so the model knows where to look for the rest."""
+    inside = [p for p in paths if is_within(p, directory)]
+    outside = len(inside) < len(paths)
+    top = sorted({p.split("/", 1)[0] + ("/" if "/" in p else "") for p in paths}) if outside else []
+    return {"listed": [strip_invisible(p) for p in inside[:MAX_TREE_PATHS]], "listed_total": len(inside),
+            "total": len(paths), "outside_total": len(paths) - len(inside),
+            "top_level": [strip_invisible(p) for p in top[:MAX_TOP_LEVEL_ENTRIES]], "top_level_total": len(top)}
+
+
 def base_tree_values(task: AgentTask) -> dict[str, Any]:
     paths = sorted(task.base_paths or ())  # in the context block: the same bytes however the step lists them
-    return {"base_tree": [strip_invisible(p) for p in paths[:MAX_TREE_PATHS]], "base_total": len(paths)}
+    return {"base": listing(paths, task.working_directory)}
 
 
 def tree_values(task: AgentTask, workspace: Workspace) -> dict[str, Any]:
     """The branch's files; or, when the context lists the base's, what the branch added and deleted."""
     paths = workspace.paths()
-    values: dict[str, Any] = {"tree": [strip_invisible(p) for p in paths[:MAX_TREE_PATHS]], "tree_total": len(paths),
+    values: dict[str, Any] = {"tree": listing(paths, task.working_directory), "tree_total": len(paths),
+                              "working_directory": strip_invisible(task.working_directory),
                               "from_base": bool(task.base_paths)}
     if task.base_paths:
         base, now = set(task.base_paths), set(paths)

@@ -53,6 +53,17 @@ class SessionRecord:
         result = self.last_result(Step.Initialize)
         return RepoConfig.model_validate(result.get("config") or {}) if result is not None else RepoConfig()
 
+    @property
+    def working_directory(self) -> str:
+        """The session's working directory as Initialize resolved it ("": the repository's root)."""
+        result = self.last_result(Step.Initialize) or {}
+        return str((result.get("component") or {}).get("working_directory") or "")
+
+    @property
+    def required_checks(self) -> list[str]:
+        """The check names or globs that decide, for the session's working directory."""
+        return self.config.checks_required_in(self.working_directory)
+
     def decide(self) -> Decision:
         config = self.config
         return next_step(Limits(config.max_fix_iterations, config.max_step_attempts),

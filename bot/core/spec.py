@@ -14,8 +14,25 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.core.paths import directories_up
+
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
+NESTED_INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md")  # also read in every folder down to the working directory
 REPORT_TOOL = "report_spec_problem"
+
+
+def instruction_paths(working_directory: str = "") -> list[str]:
+    """The instruction files a session reads: the root's (INSTRUCTION_FILES), then AGENTS.md and
+    CLAUDE.md in each folder on the way down to the working directory, nearest last."""
+    return [*INSTRUCTION_FILES, *(f"{folder}/{name}" for folder in directories_up(working_directory)[1:]
+                                  for name in NESTED_INSTRUCTION_FILES)]
+
+
+def instruction_order(path: str) -> tuple[int, str]:
+    """Sorts instruction files root first, the nearest to the working directory last (it is read
+    last, and wins where they disagree); `.github/copilot-instructions.md` is the root's."""
+    folder = posixpath.dirname(path)
+    return (0 if folder in ("", ".github") else folder.count("/") + 1, path)
 
 
 @dataclass(frozen=True)

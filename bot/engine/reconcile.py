@@ -67,10 +67,10 @@ class Reconciler:
         waited = (now - since).total_seconds()
         runs = counted_checks(await check_runs_on(self.apps.installation(session.installation_id), session.owner,
                                                   session.repo, session.head_sha),
-                              config.required_checks, self.apps.app_id)
+                              record.required_checks, self.apps.app_id)
         if not runs:
             return waited > config.checks_appear_timeout
-        return all_finished(runs, config.required_checks) or waited > config.checks_timeout
+        return all_finished(runs, record.required_checks) or waited > config.checks_timeout
 
 
 def due(now: datetime, waiting_since: datetime, last_look: datetime | None) -> bool:

@@ -5,6 +5,7 @@ a blob per file through REST."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from githubkit import GitHub
@@ -12,6 +13,7 @@ from githubkit import GitHub
 from bot.github.labels import LABELS_FIELD
 
 FILE_FIELDS = "... on Blob { oid byteSize isBinary isTruncated text }"
+FOLDER_FIELDS = "... on Tree { oid }"
 BRANCH_FIELD = "    branch: ref(qualifiedName: $branch) { target { oid ... on Commit { tree { oid } } } }\n"
 
 
@@ -32,11 +34,14 @@ class BaseCommit:
     repository_id: str | None = None  # the repository's GraphQL node id
     labels: list[dict] = field(default_factory=list)  # the state labels' {id, name} (bot/github/labels.py)
     branch: tuple[str, str] | None = None  # the branch asked about: its head and tree, when it exists
+    folders: frozenset[str] = frozenset()  # the folders asked about that exist (as folders, not files)
 
 
-def base_query(count: int, with_branch: bool) -> str:
-    variables = "".join(f", $p{i}: String!" for i in range(count)) + (", $branch: String!" if with_branch else "")
-    objects = "\n".join(f"    p{i}: object(expression: $p{i}) {{ {FILE_FIELDS} }}" for i in range(count))
+def base_query(count: int, with_branch: bool, folders: int = 0) -> str:
+    variables = ("".join(f", $p{i}: String!" for i in range(count)) + (", $branch: String!" if with_branch else "")
+                 + "".join(f", $d{i}: String!" for i in range(folders)))
+    objects = "\n".join([f"    p{i}: object(expression: $p{i}) {{ {FILE_FIELDS} }}" for i in range(count)]
+                        + [f"    d{i}: object(expression: $d{i}) {{ {FOLDER_FIELDS} }}" for i in range(folders)])
     return (f"query($owner: String!, $name: String!, $rev: String!{variables}) {{\n"
             f"  repository(owner: $owner, name: $name) {{\n"
             f"    id defaultBranchRef {{ name }}\n"
@@ -47,13 +52,15 @@ def base_query(count: int, with_branch: bool) -> str:
 
 
 async def read_base(gh: GitHub, owner: str, repo: str, paths: list[str], rev: str = "HEAD",
-                    branch: str | None = None) -> BaseCommit:
+                    branch: str | None = None, folders: Sequence[str] = ()) -> BaseCommit:
     """The commit `rev` (the default branch's head by default) and the files at `paths` in it
     (missing ones left out): one query, so every file is read at the same commit. Also whether
-    `branch` exists, and where."""
+    `branch` exists, and where; and which of `folders` exist."""
     variables = {"owner": owner, "name": repo, "rev": rev, **({"branch": f"refs/heads/{branch}"} if branch else {}),
-                 **{f"p{i}": f"{rev}:{path}" for i, path in enumerate(paths)}}
-    found = (await gh.async_graphql(base_query(len(paths), branch is not None), variables))["repository"]
+                 **{f"p{i}": f"{rev}:{path}" for i, path in enumerate(paths)},
+                 **{f"d{i}": f"{rev}:{folder}" for i, folder in enumerate(folders)}}
+    query = base_query(len(paths), branch is not None, len(folders))
+    found = (await gh.async_graphql(query, variables))["repository"]
     files = {}
     for i, path in enumerate(paths):
         blob = found.get(f"p{i}")
@@ -63,7 +70,8 @@ async def read_base(gh: GitHub, owner: str, repo: str, paths: list[str], rev: st
     head = (found.get("branch") or {}).get("target") or {}
     return BaseCommit(found["defaultBranchRef"]["name"], commit["oid"], commit["tree"]["oid"], files, found.get("id"),
                       found.get("stateLabels", {}).get("nodes") or [],
-                      (head["oid"], head["tree"]["oid"]) if head.get("oid") else None)
+                      (head["oid"], head["tree"]["oid"]) if head.get("oid") else None,
+                      frozenset(f for i, f in enumerate(folders) if (found.get(f"d{i}") or {}).get("oid")))
 
 
 async def _text(gh: GitHub, owner: str, repo: str, blob: dict) -> str | None:

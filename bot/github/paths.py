@@ -4,34 +4,14 @@ writing, outside every lock (bot/core/spec.py)."""
 from __future__ import annotations
 
 import fnmatch
-import posixpath
 from collections.abc import Iterable
 
+from bot.core.paths import PathRefused, clean_path
 from bot.core.spec import Lock
 
+__all__ = ["ALWAYS_LOCKED", "PathRefused", "clean_path", "is_protected", "normalize_path"]
+
 ALWAYS_LOCKED = (Lock(".github/workflows", "CI workflows decide what green means: they are locked."),)
-
-
-class PathRefused(ValueError):
-    """A path outside the repository, inside .git/, or locked (the spec, the pipeline, configured paths)."""
-
-
-def clean_path(path: str) -> str:
-    """A normalized repository-relative path ("" for the root), or `PathRefused` saying why not
-    (in words a model can act on): absolute paths, `..` and anything inside `.git` are refused."""
-    if not isinstance(path, str) or not path.strip():
-        raise PathRefused("empty path")
-    raw = path.strip().replace("\\", "/")
-    if "\x00" in raw:
-        raise PathRefused(f"{path!r}: NUL byte in path")
-    if raw.startswith("/"):
-        raise PathRefused(f"{path}: absolute paths are refused; use a path relative to the repository root")
-    if ".." in raw.split("/"):
-        raise PathRefused(f"{path}: '..' would leave the repository")
-    clean = posixpath.normpath(raw)
-    if any(part.lower() == ".git" for part in clean.split("/")):
-        raise PathRefused(f"{clean}: paths inside a .git directory are refused")
-    return "" if clean == "." else clean
 
 
 def normalize_path(path: str, locks: Iterable[Lock | str] = ()) -> str:

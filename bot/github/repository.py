@@ -4,7 +4,7 @@ of bot/github, which own the details of each kind of call."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from githubkit import GitHub
@@ -61,11 +61,12 @@ class Repository:
 
     # ----- branches and files
 
-    async def read_base(self, paths: list[str], rev: str = "HEAD", branch: str | None = None) -> BaseCommit:
+    async def read_base(self, paths: list[str], rev: str = "HEAD", branch: str | None = None,
+                        folders: Sequence[str] = ()) -> BaseCommit:
         """A commit (the default branch's head by default), its tree and the files at `paths` there,
-        and where `branch` is, in one query; which also shows the state labels' ids (remembered
-        for publishing)."""
-        base = await read_base(self.gh, self.owner, self.name, paths, rev, branch)
+        where `branch` is and which of `folders` exist, in one query; which also shows the state
+        labels' ids (remembered for publishing)."""
+        base = await read_base(self.gh, self.owner, self.name, paths, rev, branch, folders)
         self.label_ids.remember(self.full_name, base.labels)
         return base
 

@@ -77,6 +77,7 @@ async def agent_task(ctx: StepContext, kind: str, **extra: object) -> AgentTask:
         component_name=session.component_name,
         design_path=session.design_path,
         test_path=session.test_path,
+        working_directory=ctx.record.working_directory,
         instructions=inputs.instructions,
         design=inputs.design,
         tests=inputs.tests,
@@ -95,9 +96,10 @@ async def trusted_inputs(ctx: StepContext) -> TrustedInputs:
     recorded = ctx.record.latest_inputs()
     if recorded:
         return TrustedInputs.from_dict(recorded)
-    session = ctx.session
-    base = await ctx.repository.read_base(trusted_paths(session.design_path, session.test_path), rev=session.base_sha)
-    return trusted_inputs_of(base, session.design_path, session.test_path)
+    session, directory = ctx.session, ctx.record.working_directory
+    base = await ctx.repository.read_base(trusted_paths(session.design_path, session.test_path, directory),
+                                          rev=session.base_sha)
+    return trusted_inputs_of(base, session.design_path, session.test_path, directory)
 
 
 async def edit_and_commit(ctx: StepContext, workspace: Workspace, task: AgentTask, title: str, *,

@@ -28,6 +28,7 @@ def pr_body(ctx: StepContext, files: list[str], *, draft: bool, checks: list[dic
     usage = Usage.of(session)
     values: dict[str, Any] = {
         "component": session.component_name, "design_path": session.design_path, "test_path": session.test_path,
+        "working_directory": ctx.record.working_directory,
         "design_url": f"{blob}/{session.design_path}", "test_url": f"{blob}/{session.test_path}",
         "files": files, "checks": checks or [], "pre_existing": pre_existing or [],
         "fix_iterations": session.fix_iterations, "tokens": usage.total, **usage.token_columns(),

@@ -24,12 +24,12 @@ WORKFLOW_TEMPLATE_HINT = (
 
 
 async def run(ctx: StepContext) -> StepOutcome:
-    sha, config = ctx.session.head_sha, ctx.config
+    sha, config, required = ctx.session.head_sha, ctx.config, ctx.record.required_checks
     if ctx.record.committed_just_now(sha, ctx.now()):
         return _outcome("pending", sha, reason=f"waiting for the checks on {sha[:7]} to start")
-    counted = counted_checks(await ctx.repository.check_runs(sha), config.required_checks, ctx.settings.app_id)
+    counted = counted_checks(await ctx.repository.check_runs(sha), required, ctx.settings.app_id)
     waited = (ctx.now() - ctx.record.waiting_since(ctx.session.created_at)).total_seconds()
-    missing = missing_required(counted, config.required_checks)
+    missing = missing_required(counted, required)
     if not counted:
         if waited > config.checks_appear_timeout:
             return _outcome("timed_out", sha, reason=f"no check run appeared on {sha[:7]} within "

@@ -17,11 +17,11 @@ from bot.steps.initialize import trusted_inputs_of, trusted_paths
 
 
 async def run(ctx: StepContext) -> StepOutcome:
-    session = ctx.session
-    base = await ctx.repository.read_base(trusted_paths(session.design_path, session.test_path))
+    session, directory = ctx.session, ctx.record.working_directory
+    base = await ctx.repository.read_base(trusted_paths(session.design_path, session.test_path, directory))
     if base.sha == session.base_sha:
         return StepOutcome(UpdateResult(state="up_to_date", base_sha=base.sha))
-    inputs = trusted_inputs_of(base, session.design_path, session.test_path)
+    inputs = trusted_inputs_of(base, session.design_path, session.test_path, directory)
     changed = spec_changed(ctx, inputs)
     spec_note = f"the default branch changed {' and '.join(f'`{p}`' for p in changed)}: " if changed else ""
     if under_review(ctx) and not changed:
