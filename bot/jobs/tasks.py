@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from procrastinate import App, JobContext, RetryStrategy
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +52,20 @@ async def resume_session(context: JobContext, session_id: int) -> None:
 
 
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
+    """Queue again each job whose worker died. One whose twin (same queueing lock) was queued while
+    it ran cannot go back to `todo` (Procrastinate keeps one queued job per queueing lock): it is
+    marked failed instead, which frees its lock, and the twin does the same work (a session's wake
+    runs its next step from the record, whichever job runs it)."""
     manager = context.app.job_manager
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
-        log.warning("job %s (%s) was running on a worker that stopped; running it again", job.id, job.task_name)
-        await manager.retry_job(job)
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            log.warning("job %s (%s) was running on a worker that stopped; the job queued behind it (%s) "
+                        "runs instead", job.id, job.task_name, job.queueing_lock)
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        else:
+            log.warning("job %s (%s) was running on a worker that stopped; running it again", job.id, job.task_name)
 
 
 async def reconcile(context: JobContext, timestamp: int) -> None:
