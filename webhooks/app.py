@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.middleware.errors import ServerErrorMiddleware
 
 from bot import __version__
 from bot.agent import Agent
@@ -37,11 +39,31 @@ DRAIN_SECONDS = 10
 QUEUE_OPTIONS = ("steps", "retry_delay", "now")  # the runner options a queue's runtime takes too
 
 
+class App(FastAPI):
+    """FastAPI, with `POST /api/github/webhooks` handed straight to its plain ASGI endpoint
+    (webhooks/intake.py), before FastAPI's own layers. An exception there is answered 500 as
+    FastAPI would (Starlette's ServerErrorMiddleware); other methods on the path, and every other
+    path, go through FastAPI."""
+
+    def __init__(self, **options: Any) -> None:  # noqa: ANN401 - FastAPI's
+        super().__init__(**options)
+        self.webhooks = ServerErrorMiddleware(intake.endpoint)
+        self.router.add_route(intake.WEBHOOK_PATH, intake.endpoint, methods=["POST"])  # 405 for the others
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # noqa: ANN401
+        if (scope["type"] == "http" and scope["path"] == intake.WEBHOOK_PATH and scope["method"] == "POST"
+                and not scope.get("root_path") and not self.root_path):
+            scope["app"] = self
+            await self.webhooks(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings, *, router: Router | None = None,
                github_transport: httpx.AsyncBaseTransport | None = None, agent: Agent | None = None,
                runner_options: dict[str, Any] | None = None,
                oauth_transport: httpx.AsyncBaseTransport | None = None, worker: bool = True,
-               engine: str = "auto") -> FastAPI:
+               engine: str = "auto", freeze_gc: bool = False) -> App:
     """The app. Tests pass the fake GitHub's transport and a scripted agent; production passes nothing.
 
     Sessions run in this process (`engine="in-process"`, the default on SQLite) or as Procrastinate
@@ -50,6 +72,10 @@ def create_app(settings: Settings, *, router: Router | None = None,
 
     Without the GitHub App's settings it starts in setup mode (webhooks/modes.py): `/` registers
     the App, and the engine below starts once it is registered, without a restart.
+
+    `freeze_gc` (`serve`): once the engine has started, what is alive then (modules, models,
+    pools: most of the heap) leaves the cyclic garbage collector's view (`gc.freeze`), so its
+    collections only walk what requests allocate, instead of pausing on the whole heap.
     """
     queued = engine == "queue" or (engine == "auto" and is_postgres(settings.database_url))
 
@@ -103,13 +129,14 @@ def create_app(settings: Settings, *, router: Router | None = None,
                     working.cancel()
                     await asyncio.gather(working, return_exceptions=True)
 
-    app = FastAPI(title="component-bot", version=__version__, lifespan=modes.lifespan(settings, on_queue if queued else in_process),
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    started = on_queue if queued else in_process
+    app = App(title="component-bot", version=__version__,
+              lifespan=modes.lifespan(settings, frozen_after(started) if freeze_gc else started),
+              docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.webhook_secret = lambda: app.state.settings.webhook_secret.get_secret_value()
     app.state.github_transport = github_transport  # setup's manifest conversion goes through it too
     app.state.oauth_transport = oauth_transport or github_transport  # dashboard sign-in (github.com + API)
-    app.include_router(intake.router)
     app.include_router(metrics.router)
     pages.handle_errors(app)
     for pages_router in (setup.router, auth.router, dashboard.router):
@@ -125,3 +152,16 @@ def create_app(settings: Settings, *, router: Router | None = None,
         return JSONResponse({"status": "ok", "version": __version__})
 
     return app
+
+
+def frozen_after(engine: modes.Engine) -> modes.Engine:
+    """`engine`, with the heap it leaves after starting frozen out of the cyclic GC (`create_app`)."""
+
+    @contextlib.asynccontextmanager
+    async def run(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+        async with engine(app, settings):
+            gc.collect()
+            gc.freeze()
+            yield
+
+    return run

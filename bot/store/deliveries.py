@@ -54,7 +54,8 @@ def _short_str(value: object, limit: int = 64) -> str | None:
 _TABLE = Delivery.__table__
 
 # Core statements on the table, not the ORM entity: the ORM's bulk-DML path costs as much CPU as
-# the database round trip. Given a list of rows, each runs as one multi-row statement.
+# the database round trip. Given a list of rows, each runs as one multi-row statement, on the
+# session's connection (the session only holds the transaction).
 _INSERTS = {
     name: insert(_TABLE).on_conflict_do_nothing(index_elements=["delivery_id"]).returning(_TABLE.c.delivery_id)
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
@@ -91,12 +92,12 @@ def _insert_statement(db: AsyncSession):  # noqa: ANN202 - a dialect-specific In
 
 async def insert_deliveries(db: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
     """Insert the rows in one statement; the ids that were new (the others were recorded before)."""
-    return set((await db.execute(_insert_statement(db), rows)).scalars())
+    return set((await (await db.connection()).execute(_insert_statement(db), rows)).scalars())
 
 
 async def finish_deliveries(db: AsyncSession, outcomes: list[dict[str, Any]]) -> None:
     """Apply `outcome_row`s, all in one executemany."""
-    await db.execute(_FINISH, outcomes)
+    await (await db.connection()).execute(_FINISH, outcomes)
 
 
 async def get_delivery(db: AsyncSession, delivery_id: str) -> Delivery | None:

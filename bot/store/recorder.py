@@ -9,6 +9,12 @@ cost of a transaction (round trips, a commit, an fsync) is shared by the whole b
 Every caller is answered only after the commit, so durability is unchanged: a delivery reported
 as new is a committed row. When the transaction fails, every caller of that batch gets its
 exception.
+
+On PostgreSQL `PG_WRITERS` writers take batches from the queue, each on its own connection: a
+batch no longer waits for the previous one's round trips and commit (SQLite has one writer at a
+time whatever we do). Two batches holding the same new delivery id cannot both insert it: the
+second waits for the first's commit, then finds it recorded; rows go in in id order, so two
+batches never wait for each other crosswise.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from bot.store.models import DeliveryOutcome
 OnRecorded = Callable[[Any, list[str]], Awaitable[None]]  # (the transaction's session, the new delivery ids)
 MAX_BATCH = 500
 MAX_QUEUED = 5000  # beyond this, callers wait for room: back-pressure instead of unbounded memory
+PG_WRITERS = 2
 
 
 @dataclass(frozen=True)
@@ -40,16 +47,17 @@ class DeliveryRecorder:
         self.db = db  # a session factory
         self.on_recorded = on_recorded  # run in the transaction that records new deliveries (a queue defers jobs)
         self._queue: asyncio.Queue[_Write] = asyncio.Queue(maxsize=MAX_QUEUED)
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: list[asyncio.Task[None]] = []
         self._closed = False
 
     @classmethod
     @contextlib.asynccontextmanager
     async def running(cls, db: Callable[[], Any], on_recorded: OnRecorded | None = None
                       ) -> AsyncIterator[DeliveryRecorder]:
-        """The recorder with its writer started; on exit, everything queued is written first."""
+        """The recorder with its writers started; on exit, everything queued is written first."""
         recorder = cls(db, on_recorded)
-        recorder._writer = asyncio.create_task(recorder._write_forever(), name="delivery-recorder")
+        recorder._writers = [asyncio.create_task(recorder._write_forever(), name=f"delivery-recorder-{n}")
+                             for n in range(_writers_for(db))]
         try:
             yield recorder
         finally:
@@ -66,14 +74,14 @@ class DeliveryRecorder:
         await self._enqueue(outcome_row(delivery_id, outcome, error, model_error), is_insert=False)
 
     async def close(self) -> None:
-        """Write what is queued, then stop the writer."""
+        """Write what is queued, then stop the writers."""
         self._closed = True
-        if self._writer is None:
+        if not self._writers:
             return
         await self._queue.join()
-        self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
+        for writer in self._writers:
+            writer.cancel()
+        await asyncio.gather(*self._writers, return_exceptions=True)
 
     async def _enqueue(self, row: dict[str, Any], *, is_insert: bool) -> Any:  # noqa: ANN401
         if self._closed:
@@ -118,11 +126,17 @@ class DeliveryRecorder:
                 _settle(write.done, result=None)
 
 
+def _writers_for(db: Any) -> int:  # noqa: ANN401 - a Database or a session factory
+    engine = getattr(db, "engine", None)
+    return PG_WRITERS if engine is not None and engine.dialect.name == "postgresql" else 1
+
+
 def _first_row_per_id(inserts: list[_Write]) -> list[dict[str, Any]]:
+    """One row per delivery id (the first request's), in id order."""
     rows: dict[str, dict[str, Any]] = {}
     for write in inserts:
         rows.setdefault(write.row["delivery_id"], write.row)
-    return list(rows.values())
+    return [rows[delivery_id] for delivery_id in sorted(rows)]
 
 
 def _answer_inserts(inserts: list[_Write], new_ids: set[str]) -> None:
