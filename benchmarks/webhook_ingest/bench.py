@@ -2,7 +2,15 @@
 
 For each target: start the server, warm it up, offer signed `issues.labeled` deliveries at a fixed
 rate (open loop), then at maximum speed (closed loop), stop the server and count what was durably
-recorded. Prints a table and writes it to results.md. See README.md beside this file.
+recorded (and, on PostgreSQL, queued). Prints a table and writes it to results.md. See README.md
+beside this file.
+
+Targets, all measured in the same run by default:
+  sqlite            `serve` on SQLite: one process records and processes (it cannot have more)
+  postgres          `serve --no-worker` on PostgreSQL, one process: records each delivery and queues its job
+  postgres-workers  the same with `--workers N` (uvicorn's worker processes sharing the port)
+  probot            the Probot app, one Node process
+  probot-cluster    the same app in N node:cluster workers
 """
 
 from __future__ import annotations
@@ -187,6 +195,7 @@ class CpuMeter:
 class Target:
     name: str          # table row
     kind: str          # sqlite | postgres | probot
+    processes: int = 1  # web processes (uvicorn --workers N, node:cluster workers)
     port: int = 0
     proc: subprocess.Popen | None = None
     expect_status: int = 202
@@ -198,6 +207,7 @@ class Target:
     note: str = ""
     background_cpu: float = 0.0
     pg_sessions: int | None = None
+    total_jobs: int | None = None
     host_speed_ms: float = 0.0
 
 
@@ -244,6 +254,23 @@ def check_phase_rows(target: Target, phase: dict) -> None:
     phase["acked_missing"] = sum(1 for d in acked if d not in recorded)
 
 
+def check_phase_jobs(target: Target, phase: dict) -> None:
+    """PostgreSQL: the `process_delivery` jobs queued for the phase's deliveries, and whether every
+    202 has its job (exactly one each: a delivery is queued in the transaction that records it)."""
+    rows = query(target, "SELECT args->>'delivery_id' FROM procrastinate_jobs WHERE task_name = 'process_delivery' "
+                         "AND args->>'delivery_id' LIKE ?", (phase["prefix"] + "%",))
+    queued = [row[0] for row in rows]
+    acked = Path(phase["acked_file"]).read_text().split()
+    phase["jobs"] = len(queued)
+    phase["jobs_duplicated"] = len(queued) - len(set(queued))
+    phase["jobs_missing"] = len(set(acked) - set(queued))
+
+
+def processes_deliveries(target: Target) -> bool:
+    """Whether the server processes what it records (SQLite); `serve --no-worker` only queues it."""
+    return target.kind == "sqlite"
+
+
 def count_outcomes(target: Target) -> dict[str, int]:
     return dict(query(target, "SELECT outcome, count(*) FROM deliveries GROUP BY outcome"))
 
@@ -254,8 +281,9 @@ def start_target(target: Target, args: argparse.Namespace, workdir: Path, env_ba
     env.update(env_base)
     target.log_path = workdir / f"{target.kind}.log"
     if target.kind == "probot":
-        env.update({"PORT": str(target.port), "HOST": "127.0.0.1", "LOG_LEVEL": "warn", "NODE_ENV": "production"})
-        cmd = ["node", str(PROBOT_DIR / "server.mjs")]
+        env.update({"PORT": str(target.port), "HOST": "127.0.0.1", "LOG_LEVEL": "warn", "NODE_ENV": "production",
+                    "WORKERS": str(target.processes)})
+        cmd = ["node", str(PROBOT_DIR / ("cluster.mjs" if target.processes > 1 else "server.mjs"))]
         target.expect_status = 200  # Probot answers 200 "ok" once its handlers ran
     else:
         if target.kind == "sqlite":
@@ -273,10 +301,29 @@ def start_target(target: Target, args: argparse.Namespace, workdir: Path, env_ba
             key, _, value = item.partition("=")
             env[key] = value
         cmd = [args.bot, "serve", "--host", "127.0.0.1", "--port", str(target.port), *args.serve_arg]
+        if target.kind == "postgres":
+            cmd.append("--no-worker")  # the web side only: record, queue, answer (workers run elsewhere)
+        if target.processes > 1:
+            cmd += ["--workers", str(target.processes)]
     with open(target.log_path, "wb") as out:
         target.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=workdir,
                                        start_new_session=True)
     wait_healthy(target.port, target.proc)
+    if target.processes > 1:
+        wait_for_children(target.proc, target.processes)
+
+
+def wait_for_children(proc: subprocess.Popen, count: int, settle: float = 3.0, timeout: float = 60.0) -> None:
+    """Until the server has `count` worker processes, then `settle` seconds more for each to finish
+    starting (the first healthy answer may come from the first worker up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = [pid for pid, (comm, _, ppid) in CpuMeter._processes().items()
+                    if ppid == proc.pid and comm.startswith(("python", "node"))]
+        if len(children) >= count:
+            break
+        time.sleep(0.2)
+    time.sleep(settle)
 
 
 def loadgen(target: Target, args: argparse.Namespace, body_path: Path, secret: str, *, rate: float | None,
@@ -306,6 +353,10 @@ def loadgen(target: Target, args: argparse.Namespace, body_path: Path, secret: s
     cpu["other_cpu_pct"] = round(max(0.0, cpu["machine_cpu_pct"] - cpu["server_cpu_pct"] - cpu["postgres_cpu_pct"]
                                      - cpu["loadgen_cpu_pct"]), 1)
     summary.update(cpu)
+    # CPU time of the server (all its processes) per answered request: steadier than throughput
+    # on a shared machine, where other tenants take cores away but not instructions.
+    summary["server_cpu_ms_per_req"] = round(cpu["server_cpu_pct"] / 100 * wall / max(summary.get("completed", 0), 1)
+                                             * 1e3, 3)
     summary["prefix"] = prefix
     summary["acked_file"] = str(args.workdir / f"{prefix}acked")
     return summary
@@ -359,19 +410,19 @@ def run_target(target: Target, args: argparse.Namespace, workdir: Path, body_pat
             log(f"{target.name}: warm-up {args.warmup:g}s at {args.warmup_rate:g} req/s")
             target.phases["warmup"] = loadgen(target, args, body_path, secret, rate=args.warmup_rate,
                                               duration=args.warmup, prefix=ids("warm"))
-            if target.kind != "probot":
+            if processes_deliveries(target):
                 wait_processed(target, args.drain)
         for rate in args.rates:
             log(f"{target.name}: open loop {rate:g} req/s for {args.duration:g}s")
             phase = f"open@{rate:g}"
             target.phases[phase] = r = loadgen(target, args, body_path, secret, rate=rate,
                                                duration=args.duration, prefix=ids(f"o{int(rate)}"))
-            if target.kind != "probot":
+            if processes_deliveries(target):
                 r["drain_s"], r["pending_after_drain"] = wait_processed(target, args.drain)
         log(f"{target.name}: closed loop, {args.concurrency} connections for {args.closed_duration:g}s")
         target.phases["closed"] = r = loadgen(target, args, body_path, secret, rate=None,
                                               duration=args.closed_duration, prefix=ids("max"))
-        if target.kind != "probot":
+        if processes_deliveries(target):
             r["drain_s"], r["pending_after_drain"] = wait_processed(target, args.drain)
     finally:
         t_stop = time.monotonic()
@@ -388,6 +439,11 @@ def run_target(target: Target, args: argparse.Namespace, workdir: Path, body_pat
         target.outcomes = count_outcomes(target)
         for phase in target.phases.values():
             check_phase_rows(target, phase)
+        if target.kind == "postgres":
+            target.total_jobs = query(target, "SELECT count(*) FROM procrastinate_jobs "
+                                              "WHERE task_name = 'process_delivery'")[0][0]
+            for phase in target.phases.values():
+                check_phase_jobs(target, phase)
 
 
 def check_generator(args: argparse.Namespace, workdir: Path, body_path: Path, secret: str) -> dict:
@@ -417,6 +473,33 @@ def fmt_ms(v: float | None) -> str:
     return f"{v:.1f}" if v < 100 else f"{v:,.0f}"
 
 
+def max_rps(target: Target) -> float:
+    return target.phases["closed"]["achieved_rps"]
+
+
+def ratio_lines(targets: list[Target]) -> list[str]:
+    """Max throughput ours / Probot: process for process, then each side's best configuration."""
+    measured = [t for t in targets if "closed" in t.phases]
+    probots = {t.processes: t for t in measured if t.kind == "probot"}
+    ours = [t for t in measured if t.kind != "probot"]
+    lines = []
+    for t in ours:
+        base = probots.get(t.processes)
+        if base is not None and max_rps(base):
+            lines.append(f"- Ratio {t.name} / {base.name} (max throughput, {t.processes} process"
+                         f"{'es' if t.processes > 1 else ''} each): **{max_rps(t) / max_rps(base):.2f}** "
+                         f"({max_rps(t):,.0f} / {max_rps(base):,.0f} req/s)")
+    if ours and probots:
+        best_probot = max(probots.values(), key=max_rps)
+        for kind in sorted({t.kind for t in ours}):
+            best = max((t for t in ours if t.kind == kind), key=max_rps)
+            if max_rps(best_probot):
+                lines.append(f"- Best against best: {best.name} / {best_probot.name}: "
+                             f"**{max_rps(best) / max_rps(best_probot):.2f}** ({max_rps(best):,.0f} / "
+                             f"{max_rps(best_probot):,.0f} req/s)")
+    return lines + [""] if lines else []
+
+
 def render(targets: list[Target], info: dict, args: argparse.Namespace, gen: dict | None,
            elapsed: float) -> str:
     lines = []
@@ -428,7 +511,7 @@ def render(targets: list[Target], info: dict, args: argparse.Namespace, gen: dic
                  f"{args.body_bytes:,} bytes, `X-Hub-Signature-256` over the body, a unique `X-GitHub-Delivery` "
                  f"per request, HTTP/1.1 keep-alive. Warm-up {args.warmup:g}s at {args.warmup_rate:g} req/s first.")
     lines.append("")
-    header = ("| server | load | offered | achieved req/s | p50 ms | p99 ms | errors | rows recorded "
+    header = ("| server | load | offered | achieved req/s | p50 ms | p99 ms | errors | rows recorded (/ jobs queued) "
               "| CPU: server / postgres / load gen / other |")
     lines.append(header)
     lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -447,19 +530,15 @@ def render(targets: list[Target], info: dict, args: argparse.Namespace, gen: dic
                                             f" ({r['acked_missing']:,} of {r['ok']:,} 202s missing)"
                                             if r["acked_missing"] else f" (all {r['ok']:,} 202s + "
                                             f"{r['rows'] - r['ok']:,} unanswered)")
+                if "jobs" in r:
+                    good = r["jobs"] == r["rows"] and not r["jobs_missing"] and not r["jobs_duplicated"]
+                    rows += f" / {r['jobs']:,} jobs" + (" ✓" if good else f" ({r['jobs_missing']:,} 202s without "
+                                                        f"a job, {r['jobs_duplicated']:,} queued twice)")
             lines.append(f"| {t.name} | {load} | {offered} | {r['achieved_rps']:,.0f} | {fmt_ms(r['p50_ms'])} "
                          f"| {fmt_ms(r['p99_ms'])} | {r['errors']:,} | {rows} | {r['server_cpu_pct']:.0f}% / "
                          f"{r['postgres_cpu_pct']:.0f}% / {r['loadgen_cpu_pct']:.0f}% / {r['other_cpu_pct']:.0f}% |")
     lines.append("")
-    probot = next((t for t in targets if t.kind == "probot" and "closed" in t.phases), None)
-    if probot:
-        base = probot.phases["closed"]["achieved_rps"]
-        for t in targets:
-            if t.kind != "probot" and "closed" in t.phases:
-                ratio = t.phases["closed"]["achieved_rps"] / base if base else float("nan")
-                lines.append(f"- **Ratio {t.name} / Probot (max throughput): {ratio:.2f}** "
-                             f"({t.phases['closed']['achieved_rps']:,.0f} / {base:,.0f} req/s)")
-        lines.append("")
+    lines.extend(ratio_lines(targets))
     goal_rate = 1000.0
     for t in targets:
         r = t.phases.get(f"open@{goal_rate:g}")
@@ -482,9 +561,17 @@ def render(targets: list[Target], info: dict, args: argparse.Namespace, gen: dic
                         f"{args.grace:g}s) that the server recorded later")
         lines.append(f"- {t.name}: {t.total_rows:,} rows after the server stopped, {sent_202:,} answers 202 in all "
                      f"phases incl. warm-up → {verdict}. Outcomes: {extra}.")
+        if t.total_jobs is not None:
+            jobs_missing = sum(r.get("jobs_missing", 0) for r in t.phases.values())
+            twice = sum(r.get("jobs_duplicated", 0) for r in t.phases.values())
+            lines.append(f"  - {t.total_jobs:,} `process_delivery` jobs queued for {t.total_rows:,} rows → "
+                         + ("every delivery answered 202 has exactly one queued job" if not jobs_missing and not twice
+                            and t.total_jobs == t.total_rows else
+                            f"MISMATCH: {jobs_missing:,} 202s without a job, {twice:,} queued twice"))
         if t.pg_sessions is not None:
             lines.append(f"  - PostgreSQL sessions opened on the database during the run: {t.pg_sessions:,} "
-                         "(SQLAlchemy's pool keeps 10 and closes every overflow connection it returns)")
+                         f"({t.processes} web process{'es' if t.processes > 1 else ''}, each with SQLAlchemy's pool "
+                         "and Procrastinate's)")
         for key, r in t.phases.items():
             if r.get("pending_after_drain"):
                 lines.append(f"  - after `{key}`, {r['pending_after_drain']:,} deliveries were still waiting to be "
@@ -512,11 +599,30 @@ def render(targets: list[Target], info: dict, args: argparse.Namespace, gen: dic
 # ---------------------------------------------------------------- main
 
 
+TARGETS = {"sqlite": ("sqlite", False), "postgres": ("postgres", False), "postgres-workers": ("postgres", True),
+           "probot": ("probot", False), "probot-cluster": ("probot", True)}
+
+
+def make_target(key: str, args: argparse.Namespace) -> Target:
+    if key not in TARGETS:
+        raise SystemExit(f"unknown target {key!r}: choose among {', '.join(TARGETS)}")
+    kind, many = TARGETS[key]
+    processes = args.workers if many else 1
+    name = {"sqlite": "ours-SQLite", "postgres": "ours-PostgreSQL", "probot": "Probot"}[kind]
+    if many:
+        name += f" ×{processes} " + ("(node:cluster)" if kind == "probot" else "(--workers)")
+    if args.label and kind != "probot":
+        name += f" [{args.label}]"
+    return Target(name=name, kind=kind, processes=processes)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__)
     default_bot = shutil.which("component-bot", path=str(Path(sys.executable).parent)) or shutil.which("component-bot")
     p.add_argument("--bot", default=default_bot, help="the component-bot command (default: beside this Python)")
-    p.add_argument("--targets", default="sqlite,postgres,probot")
+    p.add_argument("--targets", default=",".join(TARGETS), help=f"comma-separated, among {', '.join(TARGETS)}")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                   help="processes of the -workers and -cluster targets (default: the CPUs)")
     p.add_argument("--rates", default="50,1000", help="comma-separated open-loop rates, req/s")
     p.add_argument("--duration", type=float, default=15.0, help="seconds per open-loop run")
     p.add_argument("--closed-duration", type=float, default=10.0)
@@ -549,9 +655,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("component-bot not found: install the project (pip install -e .) or pass --bot")
     t_start = time.monotonic()
     info = machine_info(args.bot)
-    names = {"sqlite": "ours-SQLite", "postgres": "ours-PostgreSQL", "probot": "Probot"}
-    targets = [Target(name=(names[k] + (f" [{args.label}]" if args.label and k != "probot" else "")), kind=k)
-               for k in args.targets]
+    targets = [make_target(key, args) for key in args.targets]
     with tempfile.TemporaryDirectory(prefix="webhook-ingest-") as tmp:
         workdir = Path(tmp)
         args.workdir = workdir
@@ -593,6 +697,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         raw = {"info": info, "generator_check": gen,
                "targets": {t.name: {"phases": t.phases, "rows": t.total_rows, "outcomes": t.outcomes,
+                                    "jobs": t.total_jobs, "processes": t.processes,
                                     "pg_sessions": t.pg_sessions, "background_cpu": t.background_cpu,
                                     "host_speed_ms": t.host_speed_ms,
                                     "note": t.note} for t in targets}}

@@ -36,14 +36,14 @@ if [ ! -d "$HERE/probot/node_modules/probot" ]; then
   (cd "$HERE/probot" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-targets="sqlite,postgres,probot"
+targets="sqlite,postgres,postgres-workers,probot,probot-cluster"
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
     echo "== PostgreSQL is not answering on 127.0.0.1:5432; starting it"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
     for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
   fi
-  pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || { echo "== no PostgreSQL: skipping that target"; targets="sqlite,probot"; }
+  pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || { echo "== no PostgreSQL: skipping that target"; targets="sqlite,probot,probot-cluster"; }
 fi
 
 exec "$PYTHON" "$HERE/bench.py" --targets "$targets" "$@"

@@ -3,13 +3,14 @@
     python ab.py configs.json ROUNDS out.json -- [bench.py options common to every run]
 
 configs.json is a list of {"label", "bot" (a component-bot command), "targets", "args": [...]}.
-Before each run it waits (at most 5 minutes) until the machine has been idle for 3 seconds: other
-tenants' load, and the host's own speed, move single runs by 20-30% here.
+Before each run it waits (at most AB_MAX_WAIT seconds, default 300) until the machine has been idle
+for 3 seconds: other tenants' load, and the host's own speed, move single runs by 20-30% here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def busy_pct() -> float:
     return (b1 - b0) / max(t1 - t0, 1) * 100
 
 
-def wait_quiet(limit: float = 300) -> None:
+def wait_quiet(limit: float = float(os.environ.get("AB_MAX_WAIT", 300))) -> None:
     deadline, calm = time.monotonic() + limit, 0
     while time.monotonic() < deadline and calm < 3:
         calm = calm + 1 if busy_pct() < 7.5 else 0
@@ -52,12 +53,19 @@ def main() -> int:
                 for phase, v in target["phases"].items():
                     if phase != "warmup":
                         results.setdefault(f"{name} | {phase}", []).append(v | {"host_speed_ms": target["host_speed_ms"]})
+                        print(f"  {name} | {phase}: {v['achieved_rps']:.0f} req/s, p50 {v['p50_ms']:.1f} ms, "
+                              f"p99 {v['p99_ms']:.1f} ms, errors {v['errors']}, server CPU {v['server_cpu_ms_per_req']:.3f} "
+                              f"ms/req, other CPU {v['other_cpu_pct']}%",
+                              flush=True)
             out.write_text(json.dumps(results, indent=1))
             print(time.strftime("%H:%M:%S"), "round", r, c["label"], flush=True)
     for key, runs in results.items():
-        med = {k: statistics.median(x[k] for x in runs) for k in ("achieved_rps", "p50_ms", "p99_ms")}
+        med = {k: statistics.median(x[k] for x in runs) for k in ("achieved_rps", "p50_ms", "p99_ms",
+                                                                  "server_cpu_ms_per_req")}
         print(f"{key}: {med['achieved_rps']:.0f} req/s [{', '.join(str(round(x['achieved_rps'])) for x in runs)}], "
               f"p50 {med['p50_ms']:.1f} ms, p99 {med['p99_ms']:.1f} ms [{', '.join(str(x['p99_ms']) for x in runs)}], "
+              f"server CPU {med['server_cpu_ms_per_req']:.3f} ms/req "
+              f"[{', '.join(str(x['server_cpu_ms_per_req']) for x in runs)}], "
               f"errors {sum(x['errors'] for x in runs)}, other CPU {[x['other_cpu_pct'] for x in runs]}")
     return 0
 
