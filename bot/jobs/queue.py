@@ -68,8 +68,9 @@ class QueueScheduler:
 
     async def schedule(self, session_id: int, delay: float = 0.0) -> None:
         options: dict[str, Any] = {"lock": f"session:{session_id}", "queueing_lock": f"session:{session_id}"}
-        if delay > 0:
-            options.update(queueing_lock=f"session:{session_id}:later", schedule_in={"seconds": round(delay)})
+        if delay > 0:  # below a wake's priority, so that it holds none back while it is not due (resume_at)
+            options.update(queueing_lock=f"session:{session_id}:later", schedule_in={"seconds": round(delay)},
+                           priority=-1)
         try:
             await self.app.configure_task(RUN_SESSION, **options).defer_async(session_id=session_id)
         except AlreadyEnqueued:
@@ -89,10 +90,12 @@ class QueueScheduler:
         await self.schedule(session_id)
 
     async def resume_at(self, session_id: int, delay: float) -> None:
-        """Look at a paused session again once its wait is over."""
+        """Look at a paused session again once its wait is over. The job takes no session lock:
+        Procrastinate runs no job behind an earlier queued one of the same lock, due or not, so a
+        locked resumption would hold back every wake (a `/stop`, a check run) until the pause ends.
+        It only records the `resume` signal, whose wake is the session's locked job."""
         try:
-            await self.app.configure_task(RESUME_SESSION, lock=f"session:{session_id}",
-                                          queueing_lock=f"session:{session_id}:resume",
+            await self.app.configure_task(RESUME_SESSION, queueing_lock=f"session:{session_id}:resume",
                                           schedule_in={"seconds": max(1, round(delay))}).defer_async(
                 session_id=session_id)
         except AlreadyEnqueued:

@@ -1,5 +1,6 @@
-"""A dead worker's jobs run again: `retry_stalled_jobs` (bot/jobs/tasks.py) against Procrastinate's
-own tables, with a worker that stops sending heartbeats in the middle of its jobs."""
+"""Jobs that wait, against Procrastinate's own tables: a dead worker's jobs run again
+(`retry_stalled_jobs`, bot/jobs/tasks.py, with a worker that stops sending heartbeats in the middle
+of its jobs), and a session's timer never holds back its wakes (bot/jobs/queue.py)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,15 @@ async def test_a_dead_workers_session_job_gives_way_to_the_wake_queued_while_it_
     assert jobs == [("7", "failed"), ("7", "todo"), ("8", "todo")], "no job left running on the dead worker"
     runnable = await manager.fetch_job(queues=["sessions"], worker_id=await manager.register_worker())
     assert runnable is not None and runnable.task_kwargs["session_id"] in (7, 8)
+
+
+@pytest.mark.parametrize("timer", ["resume_at", "schedule"])
+async def test_a_timer_does_not_hold_back_a_wake_of_its_session(queue, timer):
+    """An outage's pause is a job due when it ends; a `/stop` or a check run meanwhile wakes the
+    session at once (Procrastinate runs no job behind an earlier queued job of the same lock)."""
+    scheduler, manager = QueueScheduler(queue, db=None), queue.job_manager
+    await (scheduler.resume_at(7, delay=600) if timer == "resume_at" else scheduler.schedule(7, delay=600))
+    await scheduler.schedule(7)
+    job = await manager.fetch_job(queues=["sessions"], worker_id=await manager.register_worker())
+    assert job is not None and (job.task_name, job.task_kwargs) == ("run_session", {"session_id": 7})
+    assert job.scheduled_at is None, "the wake, not the timer"
