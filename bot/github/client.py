@@ -7,7 +7,9 @@ was never performed, so it is retried whatever its method, when the wait is shor
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 from datetime import timedelta
 
 import httpx
@@ -42,6 +44,15 @@ def retry_safely(exc: GitHubException, retry_count: int) -> RetryOption:
     return RetryOption(False)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every GitHub client of the process (contexts are made to be shared).
+    httpx otherwise loads the CA bundle into a new one for each client, and githubkit makes a client
+    per wake and per request made outside one: about a quarter of a worker's CPU in
+    benchmarks/sessions_scale. `SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured, as httpx does."""
+    return httpx.create_ssl_context()
+
+
 class GitHubApps:
     """The App's clients. `transport` replaces the network (tests pass the fake GitHub's)."""
 
@@ -64,6 +75,7 @@ class GitHubApps:
             "timeout": httpx.Timeout(self._settings.github_timeout, connect=10.0),
             "auto_retry": retry_safely,
             "http_cache": False,
+            "ssl_verify": tls_context(),
             "user_agent": "component-bot",
             "async_transport": self._transport,
             "async_event_hooks": self._event_hooks(),
