@@ -187,8 +187,9 @@ async def accept(state: Any, scope: dict[str, Any], receive: Any) -> tuple[int, 
         raise Rejected(400, "body is not a JSON object")
 
     header = DeliveryHeader.from_payload(delivery_id, event, payload)
+    wanted = state.intake.router.wants(event, header.action)  # else recorded as ignored, nothing queued
     try:
-        recorded = await state.recorder.record(header, body)  # returns once committed
+        recorded = await state.recorder.record(header, body, wanted=wanted)  # returns once committed
     except (OperationalError, InterfaceError, OSError, ConnectorException) as exc:
         # Not recorded (nor queued), so not acknowledged: GitHub marks the delivery failed and
         # `redeliver` recovers it.
@@ -198,7 +199,9 @@ async def accept(state: Any, scope: dict[str, Any], receive: Any) -> tuple[int, 
         log.info("delivery %s seen before; not processed again", delivery_id)
         count_delivery(event, "duplicate")
         return 200, {"duplicate": True, "delivery": delivery_id}
-    if not state.queued:  # on a queue, its job was deferred with the record
+    if not wanted:
+        count_delivery(event, "ignored")
+    elif not state.queued:  # on a queue, its job was deferred with the record
         state.intake.submit(delivery_id, header, payload)
     answer = {"accepted": True, "delivery": delivery_id}
     if event == "ping":

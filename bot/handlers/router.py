@@ -48,6 +48,12 @@ class Router:
             handlers += self._handlers.get(event.key, ())
         return handlers
 
+    def wants(self, event: str, action: str | None) -> bool:
+        """Whether any handler takes `event` with `action`. Intake records the other deliveries as
+        ignored, with no work queued for them: a third of a session's webhooks are such echoes of
+        its own doing (`check_run.created`, `issue_comment.edited`, `pull_request.opened`, …)."""
+        return event in self._handlers or (action is not None and f"{event}.{action}" in self._handlers)
+
     @property
     def keys(self) -> frozenset[str]:
         return frozenset(self._handlers)

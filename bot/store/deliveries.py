@@ -63,8 +63,12 @@ _INSERTS = {
 _FINISH = update(_TABLE).where(_TABLE.c.delivery_id == bindparam("finished_delivery_id"))
 
 
-def delivery_row(header: DeliveryHeader, body: bytes) -> dict[str, Any]:
-    """The row that records a delivery as received and still pending."""
+def delivery_row(header: DeliveryHeader, body: bytes, *, wanted: bool = True) -> dict[str, Any]:
+    """The row that records a delivery as received and still pending; one that no handler wants is
+    recorded as already ignored, without its payload (as processing would leave it)."""
+    if not wanted:
+        return {**delivery_row(header, body), "outcome": DeliveryOutcome.ignored.value, "processed_at": utcnow(),
+                "payload": None}
     return {
         "delivery_id": header.delivery_id,
         "event": header.event,

@@ -63,10 +63,11 @@ class DeliveryRecorder:
         finally:
             await recorder.close()
 
-    async def record(self, header: DeliveryHeader, body: bytes) -> bool:
+    async def record(self, header: DeliveryHeader, body: bytes, *, wanted: bool = True) -> bool:
         """Record a received delivery once committed; False when its id was recorded before,
-        including by an earlier request in the same batch."""
-        return await self._enqueue(delivery_row(header, body), is_insert=True)
+        including by an earlier request in the same batch. One not `wanted` is recorded as ignored,
+        and `on_recorded` is not told of it."""
+        return await self._enqueue(delivery_row(header, body, wanted=wanted), is_insert=True)
 
     async def finish(self, delivery_id: str, outcome: DeliveryOutcome, error: str | None = None,
                      model_error: str | None = None) -> None:
@@ -111,9 +112,12 @@ class DeliveryRecorder:
         outcomes = [write.row for write in batch if not write.is_insert]
         try:
             async with self.db() as db, db.begin():
-                new_ids = await insert_deliveries(db, _first_row_per_id(inserts)) if inserts else set()
-                if new_ids and self.on_recorded is not None:
-                    await self.on_recorded(db, sorted(new_ids))
+                rows = _first_row_per_id(inserts)
+                new_ids = await insert_deliveries(db, rows) if inserts else set()
+                to_process = [row["delivery_id"] for row in rows
+                              if row["delivery_id"] in new_ids and row["outcome"] == DeliveryOutcome.pending.value]
+                if to_process and self.on_recorded is not None:
+                    await self.on_recorded(db, to_process)
                 if outcomes:
                     await finish_deliveries(db, outcomes)
         except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch, which decides

@@ -65,3 +65,13 @@ async def test_wakes_of_a_session_collapse_into_one_queued_job(web):
     jobs = await rows(app, "SELECT lock, queueing_lock, scheduled_at IS NOT NULL FROM procrastinate_jobs "
                            "WHERE task_name = 'run_session' ORDER BY id")
     assert jobs == [("session:7", "session:7", False), ("session:7", "session:7:later", True)]
+
+
+async def test_a_delivery_no_handler_takes_is_recorded_as_ignored_and_queues_no_job(web):
+    app, http = web
+    response = await post_delivery(http, "pull_request", load_payload("pull_request.opened"), delivery_id="d-3")
+    assert response.status_code == 202
+    assert await rows(app, "SELECT delivery_id, outcome, payload IS NULL FROM deliveries") == [("d-3", "ignored", True)]
+    assert await rows(app, "SELECT id FROM procrastinate_jobs WHERE task_name = 'process_delivery'") == []
+    assert (await post_delivery(http, "pull_request", load_payload("pull_request.opened"),
+                                delivery_id="d-3")).status_code == 200, "still recognised when redelivered"

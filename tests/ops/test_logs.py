@@ -51,8 +51,8 @@ async def test_session_lines_carry_their_context(bot, fake, json_lines):
     await bot.settle()
     session = await bot.session()
 
-    intake = [line for line in json_lines.lines if line["logger"] == "bot.handlers.dispatch"]
-    assert intake and all(line.get("delivery_id") for line in intake)
+    handling = [line for line in json_lines.lines if line["logger"].startswith("bot.handlers.")]
+    assert handling and all(line.get("delivery_id") for line in handling)
     labeled = next(d for d in await bot.deliveries() if (d.event, d.action) == ("issues", "labeled"))
     assert any(line.get("delivery_id") == labeled.delivery_id for line in json_lines.lines)
 
