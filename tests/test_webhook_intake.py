@@ -235,6 +235,20 @@ async def test_an_event_no_handler_takes_is_recorded_as_ignored_before_the_answe
     assert (row.event, row.action, row.outcome, row.payload) == ("pull_request", "opened", "ignored", None)
 
 
+async def test_wanted_and_unwanted_deliveries_arriving_together_are_all_recorded(client, app):
+    """They share a group commit: one multi-row INSERT of pending and already-ignored rows."""
+    responses = await asyncio.gather(*(
+        post_delivery(client, *(("pull_request", load_payload("pull_request.opened")) if i % 2 == 0 else
+                                ("issue_comment", load_payload("issue_comment.created"))), delivery_id=f"mixed-{i}")
+        for i in range(10)))
+    await app.state.intake.drain()
+    assert [r.status_code for r in responses] == [202] * 10
+    rows = {row.delivery_id: row for row in await deliveries(app)}
+    assert sorted(rows) == sorted(f"mixed-{i}" for i in range(10))
+    unwanted = [rows[f"mixed-{i}"] for i in range(0, 10, 2)]
+    assert {row.outcome for row in unwanted} == {"ignored"} and all(row.processed_at for row in unwanted)
+
+
 async def test_payload_the_models_reject_is_recorded_as_such_and_still_202(client, app):
     payload = load_payload("issue_comment.created")
     del payload["issue"]["user"]

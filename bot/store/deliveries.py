@@ -65,10 +65,9 @@ _FINISH = update(_TABLE).where(_TABLE.c.delivery_id == bindparam("finished_deliv
 
 def delivery_row(header: DeliveryHeader, body: bytes, *, wanted: bool = True) -> dict[str, Any]:
     """The row that records a delivery as received and still pending; one that no handler wants is
-    recorded as already ignored, without its payload (as processing would leave it)."""
-    if not wanted:
-        return {**delivery_row(header, body), "outcome": DeliveryOutcome.ignored.value, "processed_at": utcnow(),
-                "payload": None}
+    recorded as already ignored, without its payload (as processing would leave it). Every row has
+    the same keys: a batch of them is one multi-row INSERT, whose columns are the first row's."""
+    received_at = utcnow()
     return {
         "delivery_id": header.delivery_id,
         "event": header.event,
@@ -77,9 +76,10 @@ def delivery_row(header: DeliveryHeader, body: bytes, *, wanted: bool = True) ->
         "repository_id": header.repository_id,
         "repository_full_name": header.repository_full_name,
         "sender_login": header.sender_login,
-        "received_at": utcnow(),
-        "outcome": DeliveryOutcome.pending.value,
-        "payload": body,
+        "received_at": received_at,
+        "outcome": (DeliveryOutcome.pending if wanted else DeliveryOutcome.ignored).value,
+        "processed_at": None if wanted else received_at,
+        "payload": body if wanted else None,
     }
 
 
