@@ -271,9 +271,13 @@ class Runner:
         return session is not None and isinstance(record.decide(), Step)
 
 
+INCARNATION = uuid.uuid4().hex[:8]  # this run of this process: a restarted container has the same host and pid
+
+
 def holder_name() -> str:
-    """Who holds a lease: this host and process (so a restart here can tell its dead predecessor)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Who holds a lease: this host, pid and incarnation (so a restart here can tell its dead
+    predecessor, even one with the same pid), and the runner (tests run several in one process)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{INCARNATION}:{uuid.uuid4().hex[:8]}"
 
 
 def holder_alive(holder: str) -> bool:
@@ -283,7 +287,9 @@ def holder_alive(holder: str) -> bool:
         return True
     pid = int(parts[1])
     if pid == os.getpid():
-        return True  # another runner of this very process (tests run several)
+        # This very process (another runner), or the one before a restart that kept host and pid
+        # (in a container `serve` is pid 1, and `docker restart` keeps the host name).
+        return parts[2] == INCARNATION
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from bot.core.orchestrator import Step
-from bot.engine.runner import holder_alive
+from bot.engine.runner import holder_alive, holder_name
 from bot.steps.registry import STEPS
 from bot.store import sessions as store
 from bot.store.models import utcnow
@@ -155,7 +155,15 @@ async def test_a_step_failing_every_time_fails_the_session_with_one_status_comme
     assert "Failed" in comment.body and "/retry" in comment.body
 
 
-async def test_a_restart_takes_over_at_once_the_lease_a_dead_process_of_this_host_held(settings):
+def a_dead_pid() -> int:
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+
+
+@pytest.mark.parametrize("predecessor", ["a dead pid", "our pid: a restarted container"])
+async def test_a_restart_takes_over_at_once_the_lease_a_dead_process_of_this_host_held(settings, predecessor):
+    """In a container, `serve` is pid 1 and `docker restart` keeps the host name: the restarted
+    process has the host and the pid of the one that held the lease, not its incarnation."""
     fake = make_fake()
     agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
     settings = settings_for(fake, settings)
@@ -165,8 +173,8 @@ async def test_a_restart_takes_over_at_once_the_lease_a_dead_process_of_this_hos
         fake.label_issue(REPO, issue.number, "implement-component", by="maria")
         await bot.settle()
         session = await bot.session()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    holder = f"{socket.gethostname()}:{int(dead.stdout)}:0a1b2c3d"  # killed mid-step: its lease never released
+    pid = a_dead_pid() if predecessor == "a dead pid" else os.getpid()
+    holder = f"{socket.gethostname()}:{pid}:0a1b2c3d:4e5f6a7b:8c9d0e1f"  # killed mid-step: its lease never released
     await store.update_session(bot.db, session.id, lease_owner=holder, lease_until=utcnow() + timedelta(minutes=1))
 
     async with BotHarness(settings, fake, agent) as restarted:
@@ -179,6 +187,18 @@ async def test_a_restart_takes_over_at_once_the_lease_a_dead_process_of_this_hos
 
 
 async def test_a_lease_held_by_a_live_process_or_another_host_is_respected(settings):
-    assert holder_alive(f"{socket.gethostname()}:{os.getpid()}:0a1b2c3d")
+    assert holder_alive(f"{holder_name()}:0a1b2c3d"), "another runner of this very process"
     assert holder_alive(f"another-host-{uuid.uuid4().hex}:1:0a1b2c3d")
     assert holder_alive("runner-0123456789ab:0a1b2c3d"), "a holder from before hosts were named"
+
+
+async def test_a_session_runs_on_a_host_whose_name_is_as_long_as_host_names_get(settings, monkeypatch):
+    """A lease names its holder's host (up to 64 characters), pid and incarnation, its runner and wake."""
+    monkeypatch.setattr(socket, "gethostname", lambda: "component-bot-worker-" + "x" * 43)
+    fake = make_fake()
+    async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
+        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await bot.settle()
+        session = await bot.session()
+    assert session.status == "waiting_for_checks", session.status_reason
