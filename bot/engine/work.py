@@ -48,6 +48,10 @@ class SessionWork:
             entries = await store.interactions_of(s, session_id) if session else []
         return session, SessionRecord(entries)
 
+    async def record_before(self, session_id: int, seq: int) -> SessionRecord:
+        async with self.db() as s:
+            return SessionRecord(await store.interactions_of(s, session_id, before_seq=seq))
+
     async def run_until_waiting(self, session_id: int) -> None:
         while True:
             session, record = await self.load(session_id)
@@ -71,8 +75,11 @@ class SessionWork:
         attempt = record.attempt_number(step)
         with log_context(step=step.value):
             log.info("running %s (attempt %d)", step.value, attempt)
-            await store.append_interaction(self.db, session.id, step.value, Status.started.value, attempt=attempt,
-                                           input={"head_sha": session.head_sha})
+            started = await store.append_interaction(self.db, session.id, step.value, Status.started.value,
+                                                     attempt=attempt, input={"head_sha": session.head_sha})
+            # A signal recorded since the decision and before `started` counts as seen by this
+            # attempt (bot/core/orchestrator.py): the step starts from it, not from what was decided on.
+            record = await self.record_before(session.id, started.seq)
             if await self.held_back(session, record, step, attempt):
                 return
             if session.status != SessionStatus.running.value:

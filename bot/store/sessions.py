@@ -131,9 +131,11 @@ async def sessions_with_status(s: AsyncSession, status: SessionStatus) -> Sequen
     return (await s.scalars(select(Session).where(Session.status == status.value).order_by(Session.id))).all()
 
 
-async def interactions_of(s: AsyncSession, session_id: int) -> list[Interaction]:
-    rows = await s.scalars(select(Interaction).where(Interaction.session_id == session_id).order_by(Interaction.seq))
-    return list(rows.all())
+async def interactions_of(s: AsyncSession, session_id: int, *, before_seq: int | None = None) -> list[Interaction]:
+    query = select(Interaction).where(Interaction.session_id == session_id)
+    if before_seq is not None:
+        query = query.where(Interaction.seq < before_seq)
+    return list((await s.scalars(query.order_by(Interaction.seq))).all())
 
 
 async def append_interaction(db: async_sessionmaker[AsyncSession], session_id: int, step: str, status: str,
