@@ -42,7 +42,7 @@ PURPOSES = [
     (r"apps/get-authenticated", "the App's login, once per process (to tell our push from a person's)"),
     (r"graphql query repository\(id\+defaultBranchRef", "Initialize: default branch, config, design, tests, "
      "instructions, state labels and the branch, in one query"),
-    (r"graphql query repository\(pullRequest", "Finalize: the PR, its files, the spec's blobs at base and head"),
+    (r"graphql query repository\((defaultBranchRef\+)?pullRequest", "Finalize: the PR, its files, the spec's blobs at base and head, the default branch's head"),
     (r"git/get-tree", "the branch's file list for the agent (once per writing step)"),
     (r"createRef\+createCommitOnBranch\+createPullRequest", "branch, commit and draft PR in one request"),
     (r"createCommitOnBranch", "the step's commit (signed by GitHub)"),
