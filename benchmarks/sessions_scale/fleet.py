@@ -1,7 +1,7 @@
-"""What the sessions_scale and chaos benchmarks share: the bot scaled out (`serve --no-worker` and
-`worker` processes on one PostgreSQL database) against the fake GitHub and a fake Claude, both served
-over real HTTP from this process, as tests/jobs/test_processes.py does it, made to carry hundreds of
-sessions at once.
+"""What the sessions_scale, chaos and restart benchmarks share: the bot scaled out (`serve --no-worker`
+and `worker` processes on one PostgreSQL database), or the default single process (`serve` on a SQLite
+file, `sqlite_file`), against the fake GitHub and a fake Claude, both served over real HTTP from this
+process, as tests/jobs/test_processes.py does it, made to carry hundreds of sessions at once.
 
 Everything of the fakes runs on this process's one event loop (the two uvicorn servers, the webhook
 pump, the CI that answers each new head commit), so the fakes' state is only ever touched from one
@@ -13,7 +13,7 @@ Claude is tests/fakes/anthropic.py's FakeAnthropic, answering from the request i
 that reads the component from the prompt): the first call of a step creates the component's file,
 the call after the tool result ends the step. Every `/v1/messages` request is held `latency` seconds
 by an ASGI wrapper (`await asyncio.sleep`: the other requests go on meanwhile) before the fake
-answers it.
+answers it; the Claude fake notes when each request arrived, and for which component (`arrivals`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import re
 import resource
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -121,20 +122,59 @@ def make_github(sessions: int, repos: int, *, validate: bool) -> tuple[FakeGitHu
 # ----------------------------------------------------------------------------- the fake Claude
 
 
+def asked_component(body: dict[str, Any]) -> str:
+    """The component a request is about (its prompt names the component's test file)."""
+    found = COMPONENT.search(json.dumps(body["messages"][0]))
+    return found.group(1) if found else "unknown"
+
+
+def answers_tool_result(body: dict[str, Any]) -> bool:
+    """Whether the request carries a tool's result: the step's second call, not its first."""
+    last = body["messages"][-1]
+    content = last.get("content") if isinstance(last.get("content"), list) else []
+    return any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
+
+
 def respond(body: dict[str, Any]) -> Turn:
     """The model's answer, from the request alone: whichever session and step asks, in any order."""
-    messages = body["messages"]
-    last = messages[-1]
-    content = last.get("content") if isinstance(last.get("content"), list) else []
-    if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
+    if answers_tool_result(body):
         return Turn.build(text="Done: the component is implemented.")
-    first = json.dumps(messages[0])
-    found = COMPONENT.search(first)
-    name = found.group(1) if found else "unknown"
-    version = 2 if "fix the failing tests" in first else 1
+    name = asked_component(body)
+    version = 2 if "fix the failing tests" in json.dumps(body["messages"][0]) else 1
     edit = tool_use_block("str_replace_based_edit_tool",
                           {"command": "create", "path": f"widgets/{name}.py", "file_text": impl(name, version)})
     return Turn.build([edit], text="Writing it.", stop_reason="tool_use")
+
+
+@dataclass
+class Arrival:
+    """One `/v1/messages` request, as it reached the fake Claude."""
+
+    at: float  # wall time it arrived
+    component: str
+    first_call: bool  # the step's first call (not the one after the tool result)
+    answered: float | None = None  # wall time the fake answered it (the client may be gone by then)
+
+
+async def read_body(receive: Callable) -> tuple[bytes, Callable]:
+    """The request's body, and a `receive` that gives it again to the app behind."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> dict:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
 
 
 class Claude:
@@ -145,6 +185,7 @@ class Claude:
         self.latency = latency
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.arrivals: list[Arrival] = []
         self._refill()
 
     def _refill(self, count: int = 2000) -> None:
@@ -153,15 +194,22 @@ class Claude:
 
     async def app(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "http" and scope["path"] == "/v1/messages":
+            arrival = Arrival(time.time(), "unknown", first_call=True)
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
+                body, receive = await read_body(receive)
+                with contextlib.suppress(ValueError, KeyError, IndexError, TypeError):
+                    request = json.loads(body)
+                    arrival.component, arrival.first_call = asked_component(request), not answers_tool_result(request)
+                self.arrivals.append(arrival)
                 if self.latency:
                     await asyncio.sleep(self.latency)
                 if self.fake.remaining < 500:
                     self._refill()
                 await self.fake.app(scope, receive, send)
             finally:
+                arrival.answered = time.time()
                 self.in_flight -= 1
             return
         await self.fake.app(scope, receive, send)
@@ -169,6 +217,10 @@ class Claude:
     @property
     def calls(self) -> int:
         return len(self.fake.message_requests)
+
+    def waiting(self, at: float) -> list[Arrival]:
+        """The requests that had arrived and were not answered yet at wall time `at`."""
+        return [a for a in self.arrivals if a.at <= at and (a.answered is None or a.answered > at)]
 
 
 # ----------------------------------------------------------------------------- serving, in this loop
@@ -220,6 +272,20 @@ def reset_database(name: str, server: str = DEFAULT_PG) -> str:
 
 def libpq(url: str) -> str:
     return "postgresql://" + url.split("://", 1)[1]
+
+
+def reset_sqlite(path: Path) -> str:
+    """A fresh SQLite file at `path` (none there yet, nor its WAL); its SQLAlchemy URL."""
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    return f"sqlite+aiosqlite:///{path.resolve()}"
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """A timestamp as PostgreSQL (aware or naive) or SQLite (ISO text, UTC) returns it."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # ----------------------------------------------------------------------------- /proc
@@ -308,8 +374,14 @@ class Fleet:
 
     sessions: int
     repos: int
-    database: str
     workdir: Path
+    database: str = "bench_fleet"
+    """The PostgreSQL database, created afresh (unless `sqlite_file`)."""
+    sqlite_file: Path | None = None
+    """The bot's database is this SQLite file instead, created afresh: the default one-process deployment,
+    `serve` recording and running the sessions itself (start it with `web(..., runs_sessions=True)`)."""
+    launcher: tuple[str, ...] = ()
+    """A command the bot's processes are started under (e.g. `unshare --pid …`: each its own PID namespace)."""
     latency: float = 2.0
     concurrency: int = 50
     validate: bool = False
@@ -321,12 +393,14 @@ class Fleet:
     web_urls: list[str] = field(default_factory=list)
     deliveries_sent: int = 0
     deliveries_failed: int = 0
+    refused: Counter = field(default_factory=Counter)
+    """Delivery attempts not accepted (then retried), by status code or the error's name."""
     checks_added: int = 0
     events: Counter = field(default_factory=Counter)
 
     async def __aenter__(self) -> Fleet:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.database_url = reset_database(self.database)
+        self.database_url = reset_sqlite(self.sqlite_file) if self.sqlite_file else reset_database(self.database)
         self.github, self.targets = make_github(self.sessions, self.repos, validate=self.validate)
         self.github.pending_webhooks.clear()  # the issues were opened before the app looked: no one is waiting
         self.claude = Claude(self.latency)
@@ -345,14 +419,17 @@ class Fleet:
                                  capture_output=True, text=True, check=False)
         if migrate.returncode:
             raise RuntimeError(f"migrate failed: {migrate.stdout}{migrate.stderr}")
-        self.pg = await psycopg.AsyncConnection.connect(libpq(self.database_url), autocommit=True)
-        self._stack.push_async_callback(self.pg.close)
+        self.pg = None if self.sqlite_file else await psycopg.AsyncConnection.connect(
+            libpq(self.database_url), autocommit=True)
+        if self.pg is not None:
+            self._stack.push_async_callback(self.pg.close)
         self._cycle = None
         self._seen_heads: set[tuple[str, str]] = set()
         self._names = {(t.repo, str(t.number)): t.name for t in self.targets}
         self._tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._ci()),
                        asyncio.create_task(self._sampler())]
         self._deliver_slots = asyncio.Semaphore(self.deliver_concurrency)
+        self._delivering: set[asyncio.Task] = set()
         self._pg_cpu: dict[int, float] = {}
         self._cpu_start = self.cpu_snapshot()
         return self
@@ -361,29 +438,34 @@ class Fleet:
         for proc in self.procs:
             proc.sample()
         await self.stop_all()
-        for task in self._tasks:
+        pending = [*self._tasks, *self._delivering]
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*pending, return_exceptions=True)
         await self._stack.aclose()
 
     # ----- processes
 
     def _spawn(self, name: str, role: str, *args: str) -> Proc:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child holds it
-        popen = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=self.env, cwd=self.workdir,
+        popen = subprocess.Popen([*self.launcher, sys.executable, "-m", "bot.cli", *args], env=self.env, cwd=self.workdir,
                                  stdout=log, stderr=subprocess.STDOUT)
         log.close()
         proc = Proc(name, role, popen, time.monotonic())
         self.procs.append(proc)
         return proc
 
-    async def web(self, name: str) -> Proc:
-        port = free_port()
-        proc = self._spawn(name, "web", "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port))
+    async def web(self, name: str, *, runs_sessions: bool = False, port: int | None = None) -> Proc:
+        """A `serve` process, once its /healthz answers: `--no-worker` unless `runs_sessions` (on SQLite it
+        runs them itself). `port`: a port an earlier one served on (a restart), or a free one."""
+        port = port or free_port()
+        mode = () if runs_sessions else ("--no-worker",)
+        proc = self._spawn(name, "web", "serve", *mode, "--host", "127.0.0.1", "--port", str(port))
         url = f"http://127.0.0.1:{port}"
         await self._until(lambda: self._healthy(url), 60, f"{name} /healthz")
-        self.web_urls.append(url)
-        self._cycle = itertools.cycle(self.web_urls)
+        if url not in self.web_urls:
+            self.web_urls.append(url)
+            self._cycle = itertools.cycle(self.web_urls)
         return proc
 
     async def worker(self, name: str, *, wait: bool = True) -> Proc:
@@ -461,7 +543,9 @@ class Fleet:
             self.github.pending_webhooks.clear()
             for delivery in batch:
                 await self._deliver_slots.acquire()
-                asyncio.create_task(self._deliver(delivery, next(self._cycle)))
+                task = asyncio.create_task(self._deliver(delivery, next(self._cycle)))
+                self._delivering.add(task)
+                task.add_done_callback(self._delivering.discard)
 
     async def _deliver(self, delivery: Any, url: str) -> None:
         body = json.dumps(delivery.payload).encode()
@@ -469,7 +553,7 @@ class Fleet:
                    "Content-Type": "application/json", "User-Agent": "GitHub-Hookshot/bench",
                    "X-Hub-Signature-256": sign(SECRET, body, "sha256")}
         try:
-            for attempt in range(5):  # only a web process that is not up yet; none is killed here
+            for attempt in range(5):  # a web process not up yet, or being restarted: ~7 s of retries
                 try:
                     response = await self.http.post(f"{url}/api/github/webhooks", content=body, headers=headers)
                     delivery.status_code = response.status_code
@@ -477,8 +561,9 @@ class Fleet:
                         self.deliveries_sent += 1
                         self.events[f"{delivery.event}.{delivery.action}" if delivery.action else delivery.event] += 1
                         return
-                except httpx.HTTPError:
-                    pass
+                    self.refused[str(response.status_code)] += 1
+                except httpx.HTTPError as exc:
+                    self.refused[type(exc).__name__] += 1
                 await asyncio.sleep(0.5 * (attempt + 1))
             self.deliveries_failed += 1
         finally:
@@ -508,16 +593,22 @@ class Fleet:
             for proc in self.procs:
                 if proc.popen.poll() is None:
                     proc.sample()
-            if tick % 4 == 0:
+            if tick % 4 == 0 and self.pg is not None:
                 self._pg_cpu.update(postgres_backends(self.database))
             tick += 1
             await asyncio.sleep(0.5)
 
     # ----- observing
 
+    async def query(self, sql: str) -> list[tuple]:
+        """The rows of a query (no parameters) on the bot's database, PostgreSQL or SQLite."""
+        if self.pg is not None:
+            return await (await self.pg.execute(sql)).fetchall()
+        with contextlib.closing(sqlite3.connect(self.sqlite_file, timeout=10)) as conn:
+            return conn.execute(sql).fetchall()
+
     async def statuses(self) -> Counter:
-        rows = await (await self.pg.execute("SELECT status, count(*) FROM sessions GROUP BY status")).fetchall()
-        return Counter(dict(rows))
+        return Counter(dict(await self.query("SELECT status, count(*) FROM sessions GROUP BY status")))
 
     async def jobs(self) -> Counter:
         rows = await (await self.pg.execute(
@@ -537,9 +628,8 @@ class Fleet:
 
     async def finish_times(self) -> list[datetime]:
         """When each session reached awaiting_review (its last update)."""
-        rows = await (await self.pg.execute(
-            "SELECT updated_at FROM sessions WHERE status = 'awaiting_review' ORDER BY updated_at")).fetchall()
-        return [r[0] if r[0].tzinfo else r[0].replace(tzinfo=UTC) for r in rows]
+        rows = await self.query("SELECT updated_at FROM sessions WHERE status = 'awaiting_review' ORDER BY updated_at")
+        return [as_utc(r[0]) for r in rows]
 
     def cpu_snapshot(self) -> dict[str, float]:
         return {"driver (fakes + pump)": own_cpu_seconds(), "machine busy": machine_busy_seconds()}
