@@ -10,11 +10,13 @@ Every caller is answered only after the commit, so durability is unchanged: a de
 as new is a committed row. When the transaction fails, every caller of that batch gets its
 exception.
 
-On PostgreSQL `PG_WRITERS` writers take batches from the queue, each on its own connection: a
-batch no longer waits for the previous one's round trips and commit (SQLite has one writer at a
-time whatever we do). Two batches holding the same new delivery id cannot both insert it: the
-second waits for the first's commit, then finds it recorded; rows go in in id order, so two
-batches never wait for each other crosswise.
+On PostgreSQL `PG_WRITERS` writers may take batches from the queue, each on its own connection, so
+that a batch need not wait for the previous one's round trips and commit (SQLite has one writer at
+a time whatever we do). One is the default: with the database on the same machine a second writer
+made smaller batches and cost ~13% more CPU per request for the same throughput
+(benchmarks/webhook_ingest); raise it where the database is far away. Two batches holding the same
+new delivery id cannot both insert it: the second waits for the first's commit, then finds it
+recorded; rows go in in id order, so two batches never wait for each other crosswise.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from bot.store.models import DeliveryOutcome
 OnRecorded = Callable[[Any, list[str]], Awaitable[None]]  # (the transaction's session, the new delivery ids)
 MAX_BATCH = 500
 MAX_QUEUED = 5000  # beyond this, callers wait for room: back-pressure instead of unbounded memory
-PG_WRITERS = 2
+PG_WRITERS = 1
 
 
 @dataclass(frozen=True)
