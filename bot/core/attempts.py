@@ -55,7 +55,7 @@ MAX_NAMES = 3
 
 
 class Entry(Protocol):
-    """What the timeline reads of an interaction row."""
+    """What the record and its timeline read of an interaction row."""
 
     seq: int
     step: str

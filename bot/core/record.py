@@ -9,12 +9,12 @@ interaction rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from bot.core.attempts import Row, timeline
+from bot.core.attempts import Entry, Row, timeline
 from bot.core.orchestrator import WRITING_STEPS, Decision, Limits, Record, Signal, Status, Step, next_step
 from bot.core.repo_config import RepoConfig
 from bot.core.results import RESULT_TYPES, EditResult, FailureResult, Result, RunTestsResult
@@ -25,20 +25,6 @@ from bot.core.usage import Usage
 # this recently are not worth asking for.
 JUST_NOW = timedelta(seconds=20)
 STEP_NAMES = frozenset(step.value for step in Step)
-
-
-class Entry(Protocol):
-    """What the record reads of an interaction row."""
-
-    seq: int
-    step: str
-    status: str
-    attempt: int
-    input: Mapping[str, Any] | None
-    result: Mapping[str, Any] | None
-    commit_sha: str | None
-    error: str | None
-    created_at: datetime
 
 
 @dataclass(frozen=True)
