@@ -25,11 +25,15 @@ async def stuck_after_fixes(bot, fake):
     raise AssertionError("the session did not stop")
 
 
+def broken_three_times_then_right() -> ScriptedAgent:
+    return ScriptedAgent({"widgets/stack.py": BROKEN}, {"widgets/stack.py": BROKEN + "# 1\n"},
+                         {"widgets/stack.py": BROKEN + "# 2\n"}, {"widgets/stack.py": BROKEN + "# 3\n"},
+                         {"widgets/stack.py": STACK_IMPL})
+
+
 async def test_retry_carries_on_on_the_same_branch(settings):
     fake = make_fake()
-    agent = ScriptedAgent({"widgets/stack.py": BROKEN}, {"widgets/stack.py": BROKEN + "# 1\n"},
-                          {"widgets/stack.py": BROKEN + "# 2\n"}, {"widgets/stack.py": BROKEN + "# 3\n"},
-                          {"widgets/stack.py": STACK_IMPL})
+    agent = broken_three_times_then_right()
     async with BotHarness(settings_for(fake, settings), fake, agent) as bot:
         issue, session = await stuck_after_fixes(bot, fake)
         commits = commits_on(fake, session.branch)
@@ -43,9 +47,7 @@ async def test_retry_carries_on_on_the_same_branch(settings):
 
 async def test_retry_fresh_starts_over_on_a_new_branch_and_closes_the_old_pull_request(settings):
     fake = make_fake()
-    agent = ScriptedAgent({"widgets/stack.py": BROKEN}, {"widgets/stack.py": BROKEN + "# 1\n"},
-                          {"widgets/stack.py": BROKEN + "# 2\n"}, {"widgets/stack.py": BROKEN + "# 3\n"},
-                          {"widgets/stack.py": STACK_IMPL})
+    agent = broken_three_times_then_right()
     async with BotHarness(settings_for(fake, settings), fake, agent) as bot:
         issue, old = await stuck_after_fixes(bot, fake)
         fake.add_issue_comment(REPO, issue.number, "/retry fresh", user="maria")
