@@ -130,6 +130,8 @@ def test_signature_check():
     assert not signature_is_valid("s3cret", body, sign("s3cret", body, "sha1"))
     assert not signature_is_valid("s3cret", body, None)
     assert not signature_is_valid("s3cret", body, "")
+    assert not signature_is_valid("s3cret", body, "sha256=" + "é" * 64)
+    assert not signature_is_valid("s3cret", body, ("sha256=" + "é" * 64).encode("latin-1"))
 
 
 async def test_concurrent_requests_are_answered_each_with_its_own_id(client, app):
