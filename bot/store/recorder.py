@@ -10,12 +10,9 @@ Every caller is answered only after the commit, so durability is unchanged: a de
 as new is a committed row. When the transaction fails, every caller of that batch gets its
 exception.
 
-On PostgreSQL `PG_WRITERS` writers may take batches from the queue, each on its own connection, so
-that a batch need not wait for the previous one's round trips and commit (SQLite has one writer at
-a time whatever we do). One is the default: with the database on the same machine a second writer
-made smaller batches and cost ~13% more CPU per request for the same throughput
-(benchmarks/webhook_ingest); raise it where the database is far away. Two batches holding the same
-new delivery id cannot both insert it: the second waits for the first's commit, then finds it
+One writer per process: a second one on PostgreSQL made smaller batches and cost ~13% more CPU per
+request for the same throughput (benchmarks/webhook_ingest). Batches of two processes holding the
+same new delivery id cannot both insert it: the second waits for the first's commit, then finds it
 recorded; rows go in in id order, so two batches never wait for each other crosswise.
 """
 
@@ -34,7 +31,6 @@ from bot.store.models import DeliveryOutcome
 OnRecorded = Callable[[Any, list[str]], Awaitable[None]]  # (the transaction's session, the new delivery ids)
 MAX_BATCH = 500
 MAX_QUEUED = 5000  # beyond this, callers wait for room: back-pressure instead of unbounded memory
-PG_WRITERS = 1
 
 
 @dataclass(frozen=True)
@@ -49,17 +45,16 @@ class DeliveryRecorder:
         self.db = db  # a session factory
         self.on_recorded = on_recorded  # run in the transaction that records new deliveries (a queue defers jobs)
         self._queue: asyncio.Queue[_Write] = asyncio.Queue(maxsize=MAX_QUEUED)
-        self._writers: list[asyncio.Task[None]] = []
+        self._writer: asyncio.Task[None] | None = None
         self._closed = False
 
     @classmethod
     @contextlib.asynccontextmanager
     async def running(cls, db: Callable[[], Any], on_recorded: OnRecorded | None = None
                       ) -> AsyncIterator[DeliveryRecorder]:
-        """The recorder with its writers started; on exit, everything queued is written first."""
+        """The recorder with its writer started; on exit, everything queued is written first."""
         recorder = cls(db, on_recorded)
-        recorder._writers = [asyncio.create_task(recorder._write_forever(), name=f"delivery-recorder-{n}")
-                             for n in range(_writers_for(db))]
+        recorder._writer = asyncio.create_task(recorder._write_forever(), name="delivery-recorder")
         try:
             yield recorder
         finally:
@@ -77,14 +72,14 @@ class DeliveryRecorder:
         await self._enqueue(outcome_row(delivery_id, outcome, error, model_error), is_insert=False)
 
     async def close(self) -> None:
-        """Write what is queued, then stop the writers."""
+        """Write what is queued, then stop the writer."""
         self._closed = True
-        if not self._writers:
+        if self._writer is None:
             return
         await self._queue.join()
-        for writer in self._writers:
-            writer.cancel()
-        await asyncio.gather(*self._writers, return_exceptions=True)
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
 
     async def _enqueue(self, row: dict[str, Any], *, is_insert: bool) -> Any:  # noqa: ANN401
         if self._closed:
@@ -130,11 +125,6 @@ class DeliveryRecorder:
         for write in batch:
             if not write.is_insert:
                 _settle(write.done, result=None)
-
-
-def _writers_for(db: Any) -> int:  # noqa: ANN401 - a Database or a session factory
-    engine = getattr(db, "engine", None)
-    return PG_WRITERS if engine is not None and engine.dialect.name == "postgresql" else 1
 
 
 def _first_row_per_id(inserts: list[_Write]) -> list[dict[str, Any]]:
