@@ -363,14 +363,15 @@ async def test_healthz_503_when_database_unreachable(app, client):
 
 async def test_a_delivery_that_cannot_be_recorded_is_503_so_github_marks_it_failed(app, client):
     from bot.store.db import create_engine, session_factory
+    from bot.store.recorder import sqlalchemy_writer
 
-    healthy = app.state.recorder.db
+    healthy = app.state.recorder.write
     unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
-    app.state.recorder.db = session_factory(unreachable)
+    app.state.recorder.write = sqlalchemy_writer(session_factory(unreachable))
     try:
         response = await post_delivery(client, "issues", load_payload("issues.opened"))
     finally:
-        app.state.recorder.db = healthy
+        app.state.recorder.write = healthy
         await unreachable.dispose()
     assert response.status_code == 503
     assert "not recorded" in response.json()["error"]
@@ -378,16 +379,17 @@ async def test_a_delivery_that_cannot_be_recorded_is_503_so_github_marks_it_fail
 
 async def test_every_delivery_of_a_failed_batch_is_503_and_the_recorder_carries_on(app, client):
     from bot.store.db import create_engine, session_factory
+    from bot.store.recorder import sqlalchemy_writer
 
-    healthy = app.state.recorder.db
+    healthy = app.state.recorder.write
     unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:9/unreachable")
-    app.state.recorder.db = session_factory(unreachable)
+    app.state.recorder.write = sqlalchemy_writer(session_factory(unreachable))
     try:
         responses = await asyncio.gather(
             *(post_delivery(client, "issues", load_payload("issues.opened")) for _ in range(5))
         )
     finally:
-        app.state.recorder.db = healthy
+        app.state.recorder.write = healthy
         await unreachable.dispose()
     assert [r.status_code for r in responses] == [503] * 5
     assert await count_deliveries(app) == 0

@@ -29,7 +29,7 @@ from bot.jobs.queue import is_postgres
 from bot.jobs.runtime import Runtime
 from bot.steps.registry import STEPS
 from bot.store.db import Database, ping
-from bot.store.recorder import DeliveryRecorder
+from bot.store.recorder import DeliveryRecorder, sqlalchemy_writer
 from bot.store.retention import prune_every_day
 from webhooks import auth, dashboard, intake, metrics, modes, pages, setup
 
@@ -84,7 +84,8 @@ def create_app(settings: Settings, *, router: Router | None = None,
         options = dict(runner_options or {})
         steps = options.pop("steps", STEPS)
         the_agent = agent or default_agent(settings)
-        async with Database.open(settings.database_url) as db, DeliveryRecorder.running(db) as recorder:
+        async with (Database.open(settings.database_url) as db,
+                    DeliveryRecorder.running(sqlalchemy_writer(db)) as recorder):
             apps = GitHubApps(settings, transport=github_transport)
             runner = Runner(db, apps, the_agent, settings, steps, **options)
             app.state.db, app.state.apps, app.state.runner, app.state.recorder = db, apps, runner, recorder

@@ -18,9 +18,9 @@ from itertools import accumulate
 from typing import Any
 
 import orjson
+import psycopg
 from githubkit.webhooks import verify
 from sqlalchemy.exc import InterfaceError, OperationalError
-from procrastinate.exceptions import ConnectorException
 
 from bot.telemetry.metrics import record_delivery as count_delivery
 from bot.store.deliveries import DeliveryHeader
@@ -180,7 +180,7 @@ async def accept(state: Any, scope: dict[str, Any], receive: Any) -> tuple[int, 
     wanted = state.intake.router.wants(event, header.action)  # else recorded as ignored, nothing queued
     try:
         recorded = await state.recorder.record(header, body, wanted=wanted)  # returns once committed
-    except (OperationalError, InterfaceError, OSError, ConnectorException) as exc:
+    except (OperationalError, InterfaceError, psycopg.Error, OSError) as exc:  # psycopg: PostgreSQL's writer
         # Not recorded (nor queued), so not acknowledged: GitHub marks the delivery failed and
         # `redeliver` recovers it.
         log.error("could not record delivery %s: database unavailable (%s)", delivery_id, type(exc).__name__)

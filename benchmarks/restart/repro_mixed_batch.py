@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bot.config.settings import async_database_url
 from bot.store.db import Database, migrate
 from bot.store.deliveries import DeliveryHeader
-from bot.store.recorder import DeliveryRecorder
+from bot.store.recorder import DeliveryRecorder, sqlalchemy_writer
 
 
 async def record_both(url: str) -> list[object]:
     """An unwanted `check_run.created` and a wanted `check_suite.completed`, recorded concurrently."""
-    async with Database.open(url) as db, DeliveryRecorder.running(db) as recorder:
+    async with Database.open(url) as db, DeliveryRecorder.running(sqlalchemy_writer(db)) as recorder:
         unwanted = recorder.record(DeliveryHeader("repro-1", "check_run", "created"), b"{}", wanted=False)
         wanted = recorder.record(DeliveryHeader("repro-2", "check_suite", "completed"), b"{}")
         return await asyncio.gather(unwanted, wanted, return_exceptions=True)

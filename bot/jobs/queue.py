@@ -1,7 +1,8 @@
 """Procrastinate on PostgreSQL: the App (its tasks in bot/jobs/tasks.py), how jobs are named and
 locked, and the `Scheduler` that defers them.
 
-- A delivery is a `process_delivery` job, deferred in the transaction that records it.
+- A delivery is a `process_delivery` job, deferred in the statement that records it
+  (bot/jobs/recording.py).
 - A session's wake is a `run_session` job with `lock="session:<id>"`, so Procrastinate runs one
   job of a session at a time, whichever worker takes it; `queueing_lock="session:<id>"` collapses
   wakes that arrive while one is already waiting to run (a wake while one *runs* is queued once,
@@ -41,14 +42,6 @@ def make_app(database_url: str, *, pool_size: int = 10) -> App:
     """The Procrastinate App on the database (opened by the caller: `async with app.open_async()`)."""
     return tasks.register(App(connector=PsycopgConnector(conninfo=conninfo(database_url), min_size=1,
                                                          max_size=pool_size)))
-
-
-async def defer_deliveries(app: App, connection: Any, delivery_ids: list[str]) -> None:  # noqa: ANN401
-    """`process_delivery` jobs for the deliveries, on `connection` (a psycopg connection in the
-    transaction that records them: both are committed, or neither)."""
-    if delivery_ids:
-        await app.configure_task(PROCESS_DELIVERY, connection=connection).batch_defer_async(
-            *({"delivery_id": delivery_id} for delivery_id in delivery_ids))
 
 
 async def defer_delivery_later(app: App, delivery_id: str, delay: float) -> None:

@@ -33,7 +33,8 @@ from bot.handlers.context import Deps
 from bot.handlers.dispatch import Intake
 from bot.handlers.router import Router
 from bot.jobs import tasks
-from bot.jobs.queue import QUEUES, QueueScheduler, defer_deliveries, defer_delivery_later, make_app
+from bot.jobs.queue import QUEUES, QueueScheduler, conninfo, defer_delivery_later, make_app
+from bot.jobs.recording import PostgresDeliveryWriter
 from bot.steps import StepRunner
 from bot.steps.registry import STEPS
 from bot.store import sessions as store
@@ -67,13 +68,15 @@ class Runtime:
         the_agent = agent or default_agent(settings)
         queue = make_app(settings.database_url)
         async with Database.open(settings.database_url) as db, queue.open_async():
-            async with DeliveryRecorder.running(db, on_recorded=deliveries_deferred_by(queue)) as recorder:
+            writer = PostgresDeliveryWriter(conninfo(settings.database_url), queue)
+            async with DeliveryRecorder.running(writer) as recorder:
                 runtime = cls(settings, db, queue, GitHubApps(settings, transport=github_transport), the_agent,
                               recorder, **options)
                 try:
                     yield runtime
                 finally:
                     await runtime.intake.close()
+                    await writer.close()
                     if agent is None:
                         await close_agent(the_agent)
 
@@ -129,12 +132,3 @@ class Runtime:
     async def _paused(self, session_id: int, until: datetime) -> None:
         await self.scheduler.resume_at(session_id, (until - self.now()).total_seconds())
 
-
-def deliveries_deferred_by(queue: App) -> Callable[[Any, list[str]], Any]:  # noqa: ANN401
-    """The recorder's hook: a `process_delivery` job per new delivery, in the transaction that records it."""
-
-    async def defer(db: Any, delivery_ids: list[str]) -> None:  # noqa: ANN401 - an AsyncSession
-        raw = await (await db.connection()).get_raw_connection()
-        await defer_deliveries(queue, raw.driver_connection, delivery_ids)
-
-    return defer

@@ -10,6 +10,9 @@ Every caller is answered only after the commit, so durability is unchanged: a de
 as new is a committed row. When the transaction fails, every caller of that batch gets its
 exception.
 
+The transaction is a `BatchWriter`'s: SQLAlchemy's here (SQLite), or on PostgreSQL one statement
+that also queues the deliveries' jobs (bot/jobs/recording.py).
+
 One writer per process: a second one on PostgreSQL made smaller batches and cost ~13% more CPU per
 request for the same throughput (benchmarks/webhook_ingest). Batches of two processes holding the
 same new delivery id cannot both insert it: the second waits for the first's commit, then finds it
@@ -28,7 +31,9 @@ from typing import Any
 from bot.store.deliveries import DeliveryHeader, delivery_row, finish_deliveries, insert_deliveries, outcome_row
 from bot.store.models import DeliveryOutcome
 
-OnRecorded = Callable[[Any, list[str]], Awaitable[None]]  # (the transaction's session, the new delivery ids)
+BatchWriter = Callable[[list[dict[str, Any]], list[dict[str, Any]]], Awaitable[set[str]]]
+"""Writes a batch in one transaction: the `delivery_row`s (one per id, in id order), then the
+`outcome_row`s; returns the ids of the rows that were new."""
 MAX_BATCH = 500
 MAX_QUEUED = 5000  # beyond this, callers wait for room: back-pressure instead of unbounded memory
 
@@ -41,19 +46,17 @@ class _Write:
 
 
 class DeliveryRecorder:
-    def __init__(self, db: Callable[[], Any], on_recorded: OnRecorded | None = None) -> None:
-        self.db = db  # a session factory
-        self.on_recorded = on_recorded  # run in the transaction that records new deliveries (a queue defers jobs)
+    def __init__(self, write: BatchWriter) -> None:
+        self.write = write
         self._queue: asyncio.Queue[_Write] = asyncio.Queue(maxsize=MAX_QUEUED)
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def running(cls, db: Callable[[], Any], on_recorded: OnRecorded | None = None
-                      ) -> AsyncIterator[DeliveryRecorder]:
-        """The recorder with its writer started; on exit, everything queued is written first."""
-        recorder = cls(db, on_recorded)
+    async def running(cls, write: BatchWriter) -> AsyncIterator[DeliveryRecorder]:
+        """The recorder with its writer task started; on exit, everything queued is written first."""
+        recorder = cls(write)
         recorder._writer = asyncio.create_task(recorder._write_forever(), name="delivery-recorder")
         try:
             yield recorder
@@ -62,8 +65,8 @@ class DeliveryRecorder:
 
     async def record(self, header: DeliveryHeader, body: bytes, *, wanted: bool = True) -> bool:
         """Record a received delivery once committed; False when its id was recorded before,
-        including by an earlier request in the same batch. One not `wanted` is recorded as ignored,
-        and `on_recorded` is not told of it."""
+        including by an earlier request in the same batch. One not `wanted` is recorded as ignored
+        (and no job is queued for it)."""
         return await self._enqueue(delivery_row(header, body, wanted=wanted), is_insert=True)
 
     async def finish(self, delivery_id: str, outcome: DeliveryOutcome, error: str | None = None,
@@ -108,15 +111,7 @@ class DeliveryRecorder:
         inserts = [write for write in batch if write.is_insert]
         outcomes = [write.row for write in batch if not write.is_insert]
         try:
-            async with self.db() as db, db.begin():
-                rows = _first_row_per_id(inserts)
-                new_ids = await insert_deliveries(db, rows) if inserts else set()
-                to_process = [row["delivery_id"] for row in rows
-                              if row["delivery_id"] in new_ids and row["outcome"] == DeliveryOutcome.pending.value]
-                if to_process and self.on_recorded is not None:
-                    await self.on_recorded(db, to_process)
-                if outcomes:
-                    await finish_deliveries(db, outcomes)
+            new_ids = await self.write(_first_row_per_id(inserts), outcomes)
         except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch, which decides
             for write in batch:
                 _settle(write.done, exception=exc)
@@ -125,6 +120,19 @@ class DeliveryRecorder:
         for write in batch:
             if not write.is_insert:
                 _settle(write.done, result=None)
+
+
+def sqlalchemy_writer(db: Callable[[], Any]) -> BatchWriter:
+    """The `BatchWriter` on a SQLAlchemy session factory."""
+
+    async def write(rows: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> set[str]:
+        async with db() as session, session.begin():
+            new_ids = await insert_deliveries(session, rows) if rows else set()
+            if outcomes:
+                await finish_deliveries(session, outcomes)
+        return new_ids
+
+    return write
 
 
 def _first_row_per_id(inserts: list[_Write]) -> list[dict[str, Any]]:

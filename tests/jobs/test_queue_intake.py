@@ -3,11 +3,14 @@ and its job are both committed, in one transaction; wakes of a session collapse 
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import text
 
 from bot.jobs.queue import QueueScheduler
+from bot.jobs.recording import APPLICATION_NAME
 from tests.conftest import POSTGRES_URL
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.github import FakeGitHub
@@ -54,6 +57,31 @@ async def test_a_delivery_whose_job_cannot_be_queued_is_not_recorded_either(web)
             await s.execute(text("ALTER FUNCTION procrastinate_defer_jobs_away RENAME TO procrastinate_defer_jobs_v1"))
     assert response.status_code >= 500, "not acknowledged: GitHub records the delivery as failed"
     assert await rows(app, "SELECT delivery_id FROM deliveries") == []
+
+
+async def test_a_batch_records_each_delivery_once_and_queues_a_job_for_each_wanted_one(web):
+    app, http = web
+    posts = [("issues", "issues.labeled", f"b-{n:02d}") for n in range(12)]
+    posts += [("issues", "issues.labeled", "b-03"), ("issues", "issues.labeled", "b-07")]  # redelivered at once
+    posts += [("pull_request", "pull_request.opened", f"i-{n}") for n in range(3)]  # no handler takes these
+    responses = await asyncio.gather(*(post_delivery(http, event, load_payload(name), delivery_id=delivery_id)
+                                       for event, name, delivery_id in posts))
+    assert sorted(r.status_code for r in responses) == [200] * 2 + [202] * 15
+    assert await rows(app, "SELECT count(*), count(DISTINCT delivery_id) FROM deliveries") == [(15, 15)]
+    queued = await rows(app, "SELECT args->>'delivery_id', queue_name, priority FROM procrastinate_jobs "
+                             "WHERE task_name = 'process_delivery' ORDER BY 1")
+    assert queued == [(f"b-{n:02d}", "deliveries", 10) for n in range(12)]
+
+
+async def test_a_cut_database_connection_is_replaced_without_losing_a_delivery(web):
+    app, http = web
+    assert (await post_delivery(http, "issues", load_payload("issues.labeled"), delivery_id="c-1")).status_code == 202
+    cut = await rows(app, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          f"WHERE application_name = '{APPLICATION_NAME}'")
+    assert cut == [(True,)]
+    assert (await post_delivery(http, "issues", load_payload("issues.labeled"), delivery_id="c-2")).status_code == 202
+    assert await rows(app, "SELECT args->>'delivery_id' FROM procrastinate_jobs "
+                           "WHERE task_name = 'process_delivery' ORDER BY 1") == [("c-1",), ("c-2",)]
 
 
 async def test_wakes_of_a_session_collapse_into_one_queued_job(web):
