@@ -425,6 +425,21 @@ async def test_body_with_an_absurd_number_of_arrays_is_400(client, app):
     assert await count_deliveries(app) == 0
 
 
+@pytest.mark.parametrize("depth", [65, 1_000, 1_025, 5_000])
+async def test_a_small_body_nested_past_the_limit_is_400_however_deep(client, app, depth):
+    response = await post_delivery(client, "issues", nested(depth))
+    assert response.status_code == 400
+    assert response.json()["error"] == "JSON body is nested more than 64 levels deep"
+    assert await count_deliveries(app) == 0
+
+
+async def test_a_small_body_packed_with_arrays_within_the_limits_is_accepted(client, app):
+    app.state.intake.router = Router()
+    chains = b",".join([b"[" * 60 + b"]" * 60] * 1_600)  # 96,000 arrays, 60 deep: 193 KB
+    response = await post_delivery(client, "issues", b'{"a":[' + chains + b"]}")
+    assert response.status_code == 202
+
+
 async def test_nesting_is_counted_outside_strings_only(client, app):
     app.state.intake.router = Router()
     at_the_limit = await post_delivery(client, "issues", nested(64))

@@ -28,7 +28,8 @@ import bench  # noqa: E402 - the benchmark beside this directory
 # (category, substrings of a frame "function (file:line)"); the innermost frame that matches decides.
 CATEGORIES = [
     ("JSON parse (orjson/json)", ["orjson", "json/decoder.py", "json/__init__.py:loads"]),
-    ("JSON shape check", ["json_shape_problem", "structural_bytes", "outside_strings", "nests_deeper_than"]),
+    ("JSON shape check", ["json_shape_problem", "structural_bytes", "outside_strings", "nests_deeper_than",
+                          "value_nests_deeper_than"]),
     ("signature (HMAC)", ["signature_is_valid", "hmac.py", "githubkit/webhooks/verify"]),
     ("Procrastinate defer", ["procrastinate/"]),
     ("psycopg (driver)", ["psycopg/", "psycopg_pool/"]),
