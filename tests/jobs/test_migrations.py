@@ -1,4 +1,5 @@
-"""Processes that start together on a fresh PostgreSQL database (web and workers) migrate it once."""
+"""Migrations on PostgreSQL: processes that start together on a fresh database (web and workers)
+migrate it once; the large columns are compressed with lz4."""
 
 from __future__ import annotations
 
@@ -30,3 +31,13 @@ def test_processes_starting_together_on_a_fresh_database_all_migrate_it():
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_payloads_and_other_large_columns_are_compressed_with_lz4(_migrated_template):
+    with psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        methods = conn.execute(
+            "SELECT attrelid::regclass::text || '.' || attname, attcompression FROM pg_attribute "
+            "WHERE attrelid IN ('deliveries'::regclass, 'sessions'::regclass, 'interactions'::regclass) "
+            "AND attname IN ('payload', 'request', 'input', 'result') ORDER BY 1").fetchall()
+    assert methods == [("deliveries.payload", "l"), ("interactions.input", "l"), ("interactions.result", "l"),
+                       ("sessions.request", "l")]
