@@ -570,8 +570,8 @@ def render(targets: list[Target], info: dict, args: argparse.Namespace, gen: dic
                             f"MISMATCH: {jobs_missing:,} 202s without a job, {twice:,} queued twice"))
         if t.pg_sessions is not None:
             lines.append(f"  - PostgreSQL sessions opened on the database during the run: {t.pg_sessions:,} "
-                         f"({t.processes} web process{'es' if t.processes > 1 else ''}, each with SQLAlchemy's pool "
-                         "and Procrastinate's)")
+                         f"({t.processes} web process{'es' if t.processes > 1 else ''}, each with SQLAlchemy's pool, "
+                         "Procrastinate's and the delivery writer's connection)")
         for key, r in t.phases.items():
             if r.get("pending_after_drain"):
                 lines.append(f"  - after `{key}`, {r['pending_after_drain']:,} deliveries were still waiting to be "

@@ -22,11 +22,11 @@ from procrastinate import App
 
 from bot.jobs.tasks import PROCESS_DELIVERY
 
+APPLICATION_NAME = "component-bot deliveries"  # the writer's connection, in pg_stat_activity
 COLUMNS = ("delivery_id", "event", "action", "installation_id", "repository_id", "repository_full_name",
            "sender_login", "received_at", "outcome", "processed_at", "payload")
 TYPES = ("varchar", "varchar", "varchar", "int8", "int8", "varchar", "varchar", "timestamptz", "varchar",
          "timestamptz", "bytea")
-APPLICATION_NAME = "component-bot deliveries"
 OUTCOME_COLUMNS = ("finished_delivery_id", "outcome", "error", "model_error", "processed_at")
 OUTCOME_TYPES = ("varchar", "varchar", "text", "text", "timestamptz")
 
