@@ -157,18 +157,20 @@ class SessionRecord:
     # ----- waiting
 
     def committed_just_now(self, sha: str | None, now: datetime) -> bool:
-        """`sha` is the commit the step just before made, seconds ago, and no check reported while
-        that step ran: no check can have finished on it yet."""
+        """`sha` is the commit the step just before made, seconds ago, and no check reported since
+        that step's first attempt began: no check can have finished on it yet. Every attempt counts,
+        not only the last: a retry succeeds with the commit an interrupted attempt already made."""
         last = self.entries[-1] if self.entries else None
         if sha is None or last is None or last.status != Status.succeeded or last.commit_sha != sha:
             return False
         if not timedelta(0) <= now - last.created_at < JUST_NOW:
             return False
         for entry in reversed(self.entries[:-1]):
-            if entry.step == last.step and entry.status == Status.started:
+            if entry.status == Status.received:
+                if entry.step == Signal.checks.value:
+                    return False
+            elif entry.step != last.step:
                 return True
-            if entry.status == Status.received and entry.step == Signal.checks.value:
-                return False
         return True
 
     def waiting_since(self, fallback: datetime) -> datetime:
