@@ -9,7 +9,6 @@ import httpx
 import pytest
 from sqlalchemy import event, func, select
 
-from bot.handlers.event import Event
 from bot.handlers.router import Router
 from bot.store.models import Delivery
 from tests.fakes.agent import ScriptedAgent
@@ -272,7 +271,7 @@ async def test_failing_handler_is_recorded_not_raised(client, app):
 
     @router.on("issues", repository=False)
     async def explode(ctx) -> None:
-        event = ctx.event
+        assert ctx.event is not None
         raise RuntimeError("handler exploded")
 
     app.state.intake.router = router
@@ -291,7 +290,7 @@ async def test_handlers_run_after_the_response(client, app):
 
     @router.on("issues.labeled", repository=False)
     async def slow(ctx) -> None:
-        event = ctx.event
+        assert ctx.event is not None
         await release.wait()
 
     app.state.intake.router = router
@@ -312,7 +311,7 @@ async def test_pending_deliveries_are_processed_after_a_restart(settings):
 
     @router.on("issues.labeled", repository=False)
     async def never_finishes(ctx) -> None:
-        event = ctx.event
+        assert ctx.event is not None
         await blocked.wait()
 
     first = create_app(settings, router=router, agent=ScriptedAgent(), engine="in-process")

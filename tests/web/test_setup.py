@@ -21,7 +21,7 @@ from bot.telemetry.logs import TextFormatter, redact
 from bot.store.models import Delivery
 from tests.fakes import github as fake_github
 from tests.fakes.agent import ScriptedAgent
-from tests.web.conftest import Forms, present_setup_token, registration_form, setup_token
+from tests.web.conftest import present_setup_token, registration_form, setup_token
 from tests.webhook_helpers import WEBHOOK_PATH, delivery_headers, load_payload, post_delivery
 from webhooks.setup import STATE_COOKIE, PendingStates
 from webhooks.setup_token import ACCESS_COOKIE
