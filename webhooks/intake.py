@@ -124,8 +124,8 @@ def read_payload(body: bytes) -> Any:  # noqa: ANN401 - whatever JSON value the 
     """The body's JSON value; Rejected (400) if it is not JSON, or breaks a shape limit.
 
     A body under SMALL_BODY bytes cannot break the key or container limits, so orjson reads it at
-    once (it refuses more than 1,024 levels by itself, without recursing on the C stack) and the
-    depth is measured on the value: about half what the byte scan costs. A larger body, or one
+    once (it refuses more than 1,024 levels itself, so it cannot run out of stack) and the depth is
+    measured on the value: about half what the byte scan costs. A larger body, or one
     orjson refuses (`json.loads`, which recurses, may read it next), is measured on its bytes
     before anything parses it. Either way the answer is the byte scan's."""
     if len(body) < SMALL_BODY:

@@ -67,7 +67,8 @@ def columns_of(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, 
 
 class PostgresDeliveryWriter:
     """A `BatchWriter` (bot/store/recorder.py) on a connection of its own, named `APPLICATION_NAME`
-    in `pg_stat_activity`.
+    in `pg_stat_activity`; as an async context manager, closed on exit (open it around the recorder,
+    whose last writes come as that stops).
 
     A connection found broken (the server restarted, or an idle connection was cut) is replaced and
     the batch written once more on the new one. Safe: had the first attempt committed before its
@@ -86,6 +87,12 @@ class PostgresDeliveryWriter:
             if not await self._drop_if_broken():
                 raise
         return await self._write(await self._connect(), rows, outcomes)
+
+    async def __aenter__(self) -> PostgresDeliveryWriter:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     async def close(self) -> None:
         if self._connection is not None:

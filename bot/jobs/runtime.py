@@ -67,18 +67,17 @@ class Runtime:
         """The runtime on `settings.database_url` (PostgreSQL), its queue open for deferring."""
         the_agent = agent or default_agent(settings)
         queue = make_app(settings.database_url)
-        async with Database.open(settings.database_url) as db, queue.open_async():
-            writer = PostgresDeliveryWriter(conninfo(settings.database_url), queue)
-            async with DeliveryRecorder.running(writer) as recorder:
-                runtime = cls(settings, db, queue, GitHubApps(settings, transport=github_transport), the_agent,
-                              recorder, **options)
-                try:
-                    yield runtime
-                finally:
-                    await runtime.intake.close()
-                    await writer.close()
-                    if agent is None:
-                        await close_agent(the_agent)
+        async with (Database.open(settings.database_url) as db, queue.open_async(),
+                    PostgresDeliveryWriter(conninfo(settings.database_url), queue) as writer,
+                    DeliveryRecorder.running(writer) as recorder):  # the recorder's last writes, then the writer closes
+            runtime = cls(settings, db, queue, GitHubApps(settings, transport=github_transport), the_agent,
+                          recorder, **options)
+            try:
+                yield runtime
+            finally:
+                await runtime.intake.close()
+                if agent is None:
+                    await close_agent(the_agent)
 
     async def run_worker(self, *, concurrency: int = 10, queues: list[str] | None = None, wait: bool = True,
                    install_signal_handlers: bool = False) -> None:

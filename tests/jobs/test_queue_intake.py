@@ -8,9 +8,11 @@ import asyncio
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.jobs.queue import QueueScheduler
 from bot.jobs.recording import APPLICATION_NAME
+from bot.store.models import DeliveryOutcome
 from tests.conftest import POSTGRES_URL
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.github import FakeGitHub
@@ -82,6 +84,27 @@ async def test_a_cut_database_connection_is_replaced_without_losing_a_delivery(w
     assert (await post_delivery(http, "issues", load_payload("issues.labeled"), delivery_id="c-2")).status_code == 202
     assert await rows(app, "SELECT args->>'delivery_id' FROM procrastinate_jobs "
                            "WHERE task_name = 'process_delivery' ORDER BY 1") == [("c-1",), ("c-2",)]
+
+
+async def test_the_writer_is_closed_after_what_was_queued_at_shutdown_is_written(settings):
+    app = create_app(settings, github_transport=httpx.ASGITransport(app=FakeGitHub().app), agent=ScriptedAgent(),
+                     worker=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot.test") as http:
+            assert (await post_delivery(http, "issues", load_payload("issues.labeled"),
+                                        delivery_id="s-1")).status_code == 202
+        finishing = asyncio.ensure_future(app.state.recorder.finish("s-1", DeliveryOutcome.processed))
+        await asyncio.sleep(0)  # queued, not yet written, when the server stops
+    await finishing
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            outcome = (await conn.execute(text("SELECT outcome FROM deliveries"))).scalar_one()
+            left = (await conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+                                       {"name": APPLICATION_NAME})).scalar_one()
+    finally:
+        await engine.dispose()
+    assert (outcome, left) == ("processed", 0)
 
 
 async def test_wakes_of_a_session_collapse_into_one_queued_job(web):
