@@ -23,17 +23,22 @@ from procrastinate import App
 from bot.jobs.tasks import PROCESS_DELIVERY
 
 APPLICATION_NAME = "component-bot deliveries"  # the writer's connection, in pg_stat_activity
-COLUMNS = ("delivery_id", "event", "action", "installation_id", "repository_id", "repository_full_name",
-           "sender_login", "received_at", "outcome", "processed_at", "payload")
-TYPES = ("varchar", "varchar", "varchar", "int8", "int8", "varchar", "varchar", "timestamptz", "varchar",
-         "timestamptz", "bytea")
-OUTCOME_COLUMNS = ("finished_delivery_id", "outcome", "error", "model_error", "processed_at")
-OUTCOME_TYPES = ("varchar", "varchar", "text", "text", "timestamptz")
+COLUMNS = {"delivery_id": "varchar", "event": "varchar", "action": "varchar", "installation_id": "int8",
+           "repository_id": "int8", "repository_full_name": "varchar", "sender_login": "varchar",
+           "received_at": "timestamptz", "outcome": "varchar", "processed_at": "timestamptz", "payload": "bytea"}
+OUTCOME_COLUMNS = {"finished_delivery_id": "varchar", "outcome": "varchar", "error": "text", "model_error": "text",
+                   "processed_at": "timestamptz"}
+
+
+def arrays(columns: dict[str, str]) -> str:
+    """One binary array parameter per column, cast to its type: what `unnest` takes the rows from."""
+    return ", ".join(f"%({name})b::{kind}[]" for name, kind in columns.items())
+
 
 RECORD_AND_DEFER = f"""
 WITH new AS (
     INSERT INTO deliveries ({", ".join(COLUMNS)})
-    SELECT * FROM unnest({", ".join(f"%({c})b::{t}[]" for c, t in zip(COLUMNS, TYPES))})
+    SELECT * FROM unnest({arrays(COLUMNS)})
     ON CONFLICT (delivery_id) DO NOTHING
     RETURNING delivery_id, outcome
 ), deferred AS (
@@ -48,7 +53,7 @@ SELECT new.delivery_id FROM new, deferred
 FINISH = f"""
 UPDATE deliveries SET outcome = finished.outcome, error = finished.error, model_error = finished.model_error,
                       processed_at = finished.processed_at, payload = NULL
-FROM unnest({", ".join(f"%({c})b::{t}[]" for c, t in zip(OUTCOME_COLUMNS, OUTCOME_TYPES))})
+FROM unnest({arrays(OUTCOME_COLUMNS)})
      AS finished ({", ".join(OUTCOME_COLUMNS)})
 WHERE deliveries.delivery_id = finished.finished_delivery_id
 """
@@ -61,7 +66,7 @@ def job_options(queue: App) -> dict[str, Any]:
             "queueing_lock": task.queueing_lock}
 
 
-def columns_of(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, list[Any]]:
+def columns_of(rows: list[dict[str, Any]], names: dict[str, str]) -> dict[str, list[Any]]:
     return {name: [row[name] for row in rows] for name in names}
 
 
