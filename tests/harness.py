@@ -108,6 +108,13 @@ class BotHarness:
         """GitHub's redelivery: the same deliveries again, with the same delivery ids."""
         return [await self.deliver(event, payload, delivery_id) for event, payload, delivery_id in list(self.sent)]
 
+    async def label_stack_issue(self):  # noqa: ANN201 - the fake's issue
+        """maria opens the stack issue and labels it `implement-component`; everything it causes settles."""
+        issue = self.fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
+        self.fake.label_issue(REPO, issue.number, "implement-component", by="maria")
+        await self.settle()
+        return issue
+
     async def settle(self, rounds: int = 50) -> None:
         if self.engine == "queue":
             await self._settle_queue(rounds)

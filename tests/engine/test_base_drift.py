@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.agent import ScriptedAgent
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, TESTS, BotHarness, make_fake, settings_for, status_comments
+from tests.harness import REPO, STACK_IMPL, TESTS, BotHarness, make_fake, settings_for, status_comments
 from tests.webhook_helpers import FIXTURES
 
 PASSING_LOG = (FIXTURES / "logs" / "pytest_rA_passing.log").read_text()
@@ -20,9 +20,7 @@ def fake():
 
 
 async def started(bot, fake):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     session = await bot.session()
     assert session.status == "waiting_for_checks", session.status_reason
     return issue, session

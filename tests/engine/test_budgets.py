@@ -12,7 +12,7 @@ from bot.store import sessions as store
 from bot.store.models import utcnow
 from bot.telemetry import metrics
 from tests.fakes.agent import ScriptedAgent
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for, status_comments
+from tests.harness import REPO, STACK_IMPL, BotHarness, make_fake, settings_for, status_comments
 from tests.webhook_helpers import FIXTURES
 
 RED_LOG = (FIXTURES / "logs" / "actions_job_pytest.log").read_text()
@@ -46,9 +46,7 @@ async def spent_earlier(bot, usd: float, *, installation_id: int = 42) -> None:
 
 
 async def label(bot, fake):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     return issue
 
 

@@ -11,7 +11,6 @@ from bot.engine.reconcile import Reconciler, due
 from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import (
-    ISSUE_BODY,
     REPO,
     STACK_IMPL,
     BotHarness,
@@ -54,9 +53,7 @@ def agent_fixing_twice():
 
 
 async def start(bot, fake):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     return issue
 
 

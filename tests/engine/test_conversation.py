@@ -6,7 +6,6 @@ import pytest
 
 from tests.fakes.agent import ScriptedAgent, answer, raising
 from tests.harness import (
-    ISSUE_BODY,
     REPO,
     STACK_IMPL,
     BotHarness,
@@ -33,9 +32,7 @@ def use_config(fake, text):
 
 
 async def start(bot, fake):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     return issue
 
 

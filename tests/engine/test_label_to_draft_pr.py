@@ -50,9 +50,7 @@ def assert_one_of_everything(fake, issue_number: int) -> None:
 
 
 async def test_label_opens_a_draft_pr_with_the_agents_commit(bot, fake, agent):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
 
     session = await bot.session()
     assert session.status == "waiting_for_checks", session.status_reason
@@ -89,9 +87,7 @@ async def test_implement_command_starts_a_session(bot, fake, agent):
 
 
 async def test_redelivered_webhooks_and_concurrent_wakes_change_nothing(bot, fake, agent):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     assert set(await bot.redeliver_all()) == {200}
     session = await bot.session()
     await asyncio.gather(*(bot.runner.wake(session.id) for _ in range(10)))

@@ -11,7 +11,7 @@ from bot.agent.claude import ClaudeAgent
 from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.anthropic import FakeAnthropic
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for, status_comments
+from tests.harness import REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for, status_comments
 
 
 class Clock:
@@ -46,9 +46,7 @@ async def test_anthropic_overloaded_for_a_minute_pauses_then_completes(settings,
     async with anthropic.client(max_retries=1) as client:
         agent = ClaudeAgent(settings, client=client)
         async with BotHarness(settings_for(fake, settings), fake, agent, now=clock) as bot:
-            issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-            fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-            await bot.settle()
+            issue = await bot.label_stack_issue()
             session = await bot.session()
             assert session.status == "paused"
             assert "Anthropic API (overloaded)" in session.status_reason and "UTC" in session.status_reason
@@ -71,9 +69,7 @@ async def test_a_github_rate_limit_for_ten_minutes_pauses_then_completes(setting
     fake = make_fake()
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL}),
                           now=clock) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        await bot.label_stack_issue()
         session = await bot.session()
         fake.rate_limit(time.time() + 600, clock=lambda: clock().timestamp())
         fake.add_check_run(REPO, session.head_sha, "test", "completed", "success", output={"title": "ok",
@@ -98,9 +94,7 @@ async def test_a_trigger_that_meets_a_rate_limit_is_processed_once_it_passes(set
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL}),
                           now=clock) as bot:
         fake.rate_limit(time.time() + 120, clock=lambda: clock().timestamp())
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        await bot.label_stack_issue()
         assert await bot.sessions() == []
         [delivery] = [d for d in await bot.deliveries() if d.event == "issues" and d.action == "labeled"]
         assert delivery.outcome == "pending"

@@ -8,7 +8,7 @@ import pytest
 
 from bot.github.labels import STATE_LABELS
 from tests.fakes.agent import ScriptedAgent
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for, status_comments
+from tests.harness import REPO, STACK_IMPL, BotHarness, make_fake, settings_for, status_comments
 from tests.webhook_helpers import FIXTURES
 
 PASSING_LOG = (FIXTURES / "logs" / "pytest_rA_passing.log").read_text()
@@ -21,9 +21,7 @@ def fake():
 
 
 async def ready_session(bot, fake):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     session = await bot.session()
     fake.add_check_run(REPO, session.head_sha, "test", "completed", "success", log=PASSING_LOG,
                        output={"title": "pytest", "summary": "all passed"})
@@ -71,9 +69,7 @@ async def test_an_older_github_without_the_mutations_is_shown_the_same_through_r
 
 async def test_a_status_comment_deleted_by_someone_is_posted_again_once(settings, fake):
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        issue = await bot.label_stack_issue()
         fake.repo(REPO).comments[issue.number].clear()  # a maintainer deleted it
         session = await bot.session()
         fake.add_check_run(REPO, session.head_sha, "test", "completed", "success", log=PASSING_LOG,
@@ -88,9 +84,7 @@ async def test_the_first_session_in_a_repository_creates_the_labels_and_a_waitin
         settings, fake):
     fake.push(REPO, "main", {"docs/stack.md": None}, author="maria")  # Initialize will wait for a person
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent()) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        issue = await bot.label_stack_issue()
         session = await bot.session()
     repo = fake.repo(REPO)
     assert session.status == "needs_human"

@@ -96,9 +96,7 @@ async def test_a_pull_request_call_that_meets_an_outage_resumes_without_a_second
     fake.inject_field_error("createPullRequest")  # in the commit's request; then REST opens it
     fake.inject_error("POST", f"/repos/{REPO}/pulls", 502, times=1)
     async with BotHarness(settings_for(fake, settings), fake, agent, now=clock) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        await bot.label_stack_issue()
         session = await bot.session()
         assert session.status == "paused"
         assert "GitHub answering 502" in session.status_reason
@@ -121,9 +119,7 @@ async def test_an_outage_never_fails_the_session(settings):
     clock = Clock()
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL}),
                           now=clock) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        issue = await bot.label_stack_issue()
         for _ in range(5):
             clock.offset += timedelta(minutes=16)
             await bot.runner.sweep()
@@ -144,9 +140,7 @@ async def test_a_step_failing_every_time_fails_the_session_with_one_status_comme
     fake.inject_field_error("createPullRequest")
     fake.inject_error("POST", f"/repos/{REPO}/pulls", 422, "Validation Failed", times=10)
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        issue = await bot.label_stack_issue()
         session = await bot.session()
     assert session.status == "failed"
     assert "GenerateImplementation failed 3 times" in session.status_reason
@@ -197,8 +191,6 @@ async def test_a_session_runs_on_a_host_whose_name_is_as_long_as_host_names_get(
     monkeypatch.setattr(socket, "gethostname", lambda: "component-bot-worker-" + "x" * 43)
     fake = make_fake()
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        await bot.label_stack_issue()
         session = await bot.session()
     assert session.status == "waiting_for_checks", session.status_reason

@@ -4,7 +4,7 @@ branch on a new branch, closing the old pull request with a pointer to the issue
 from __future__ import annotations
 
 from tests.fakes.agent import ScriptedAgent
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for
+from tests.harness import REPO, STACK_IMPL, BotHarness, commits_on, make_fake, settings_for
 from tests.webhook_helpers import FIXTURES
 
 RED_LOG = (FIXTURES / "logs" / "actions_job_pytest.log").read_text()
@@ -13,9 +13,7 @@ BROKEN = "class Stack:\n    pass\n"
 
 async def stuck_after_fixes(bot, fake):
     """A session whose fixes did not make the tests pass: it waits for a person."""
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     for _ in range(5):
         session = await bot.session()
         if session.status == "needs_human":

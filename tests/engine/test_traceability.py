@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.agent.claude import ClaudeAgent
 from tests.fakes.anthropic import FakeAnthropic
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
+from tests.harness import REPO, STACK_IMPL, BotHarness, make_fake, settings_for
 
 
 def table(test: str) -> dict:
@@ -24,9 +24,7 @@ async def test_a_rejected_table_is_reported_again_and_the_pull_request_shows_the
     claude.reply("Implemented the stack.")
     async with claude.client(max_retries=0) as client, \
             BotHarness(settings_for(fake, settings), fake, ClaudeAgent(settings, client=client)) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        await bot.label_stack_issue()
         [pull] = fake.repo(REPO).pulls.values()
         assert "| Stack | `widgets/stack.py`: `Stack.push` | `test_push_pop` |" in pull.issue.body
         session = await bot.session()

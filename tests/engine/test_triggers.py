@@ -88,9 +88,7 @@ async def test_other_labels_start_nothing(bot, fake):
 
 
 async def test_a_second_trigger_points_to_the_running_session(bot, fake):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     fake.add_issue_comment(REPO, issue.number, "/implement", user="maria")
     await bot.settle()
     assert len(await bot.sessions()) == 1
@@ -162,9 +160,7 @@ async def test_relabelling_a_session_that_needs_a_human_retries_it(bot, fake, ag
 
 async def test_a_malformed_config_gets_one_comment_quoting_the_yaml_error(bot, fake, agent):
     fake.push(REPO, "main", {".github/component-bot.yml": "max_fix_iterations: [3\nrules: x\n"}, author="maria")
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     session = await bot.session()
     assert session.status == "failed"
     [comment] = comments_on(fake, issue.number)
@@ -175,9 +171,7 @@ async def test_a_malformed_config_gets_one_comment_quoting_the_yaml_error(bot, f
 
 async def test_an_invalid_config_value_is_named(bot, fake, agent):
     fake.push(REPO, "main", {".github/component-bot.yml": "merge: sometimes\n"}, author="maria")
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    issue = await bot.label_stack_issue()
     [comment] = comments_on(fake, issue.number)
     assert "`merge`" in comment.body
     assert (await bot.session()).status == "failed"

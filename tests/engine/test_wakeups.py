@@ -6,7 +6,7 @@ from bot.core.orchestrator import Signal, Status, Step
 from bot.core.record import SessionRecord
 from bot.store import sessions as store
 from tests.fakes.agent import ScriptedAgent
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
+from tests.harness import REPO, STACK_IMPL, BotHarness, make_fake, settings_for
 from tests.webhook_helpers import FIXTURES
 
 PASSING_LOG = (FIXTURES / "logs" / "pytest_rA_passing.log").read_text()
@@ -19,9 +19,7 @@ async def test_checks_reported_after_the_decision_and_before_the_step_started_ar
     sleeps until the reconciler's first look, minutes later."""
     fake = make_fake()
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        await bot.label_stack_issue()
         session = await bot.session()
         work = bot.runner.work
         _, record = await work.load(session.id)

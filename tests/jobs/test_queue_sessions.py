@@ -8,7 +8,6 @@ import pytest
 from tests.conftest import POSTGRES_URL
 from tests.fakes.agent import ScriptedAgent
 from tests.harness import (
-    ISSUE_BODY,
     REPO,
     STACK_IMPL,
     BotHarness,
@@ -28,9 +27,7 @@ async def test_a_session_runs_as_jobs_from_label_to_ready_pull_request(settings)
     fake = make_fake()
     async with BotHarness(settings_for(fake, settings), fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL}),
                           engine="queue") as bot:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        issue = await bot.label_stack_issue()
         session = await bot.session()
         assert session.status == "waiting_for_checks", session.status_reason
         fake.add_check_run(REPO, session.head_sha, "test", "completed", "success", log=PASSING_LOG)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.telemetry.logs import ContextFilter, JSONFormatter, TextFormatter, register_secret
-from tests.harness import ISSUE_BODY, REPO
+from tests.harness import REPO
 from tests.ops.logscan import LogScanner
 from tests.webhook_helpers import WEBHOOK_SECRET
 
@@ -46,9 +46,7 @@ def json_lines() -> Iterator[JSONLines]:
 
 
 async def test_session_lines_carry_their_context(bot, fake, json_lines):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    await bot.label_stack_issue()
     session = await bot.session()
 
     handling = [line for line in json_lines.lines if line["logger"].startswith("bot.handlers.")]
@@ -68,9 +66,7 @@ async def test_session_lines_carry_their_context(bot, fake, json_lines):
 
 
 async def test_no_line_of_a_session_carries_a_credential(bot, fake, json_lines, bot_settings):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    await bot.label_stack_issue()
     minted = [token for token in fake.tokens if token.startswith("ghs_")]
     assert minted, "the session ran on a real installation token"
     text = "\n".join(json.dumps(line) for line in json_lines.lines)

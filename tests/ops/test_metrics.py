@@ -17,7 +17,7 @@ from bot.store import sessions as store
 from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
 from tests.fakes.github import FakeGitHub
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness
+from tests.harness import STACK_IMPL, BotHarness
 from tests.webhook_helpers import post_delivery
 
 Samples = dict[tuple[str, frozenset], float]
@@ -49,9 +49,7 @@ class Delta:
 
 async def test_metrics_count_a_scripted_sessions_deliveries_steps_tokens_and_github_calls(bot, fake):
     before = await scrape(bot.http)
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    await bot.label_stack_issue()
     after = await scrape(bot.http)
     delta = Delta(before, after)
 
@@ -90,9 +88,7 @@ async def test_this_months_spend_per_installation_is_read_at_scrape_time(bot_set
                                        created_at=utcnow() - timedelta(days=62))  # another month: not counted
         await store.append_interaction(bot.db, older.id, "FixTestFailures", "started")
         await store.append_interaction(bot.db, older.id, "FixTestFailures", "succeeded", cost_usd=1.5)
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await bot.settle()
+        await bot.label_stack_issue()
         samples = await scrape(bot.http)
         session = (await bot.sessions())[-1]
 
@@ -104,9 +100,7 @@ async def test_this_months_spend_per_installation_is_read_at_scrape_time(bot_set
 
 
 async def test_duplicates_and_rejected_deliveries_are_counted(bot, fake):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    await bot.label_stack_issue()
     before = await scrape(bot.http)
     delivered = collections.Counter(event for event, _, _ in bot.sent)
     assert set(await bot.redeliver_all()) == {200}  # the same delivery ids again

@@ -9,15 +9,13 @@ import pytest
 
 from bot.ops.queries import decode_transcript
 from bot.engine.work import compress_transcript
-from tests.harness import ISSUE_BODY, REPO, commits_on
+from tests.harness import REPO, commits_on
 
 BRANCH = "component-bot/1-stack"
 
 
 async def start_session(bot, fake):
-    issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-    fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-    await bot.settle()
+    await bot.label_stack_issue()
     return await bot.session()
 
 

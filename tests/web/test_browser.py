@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.fakes.agent import ScriptedAgent
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
+from tests.harness import REPO, STACK_IMPL, BotHarness, make_fake, settings_for
 from tests.web.conftest import CHROMIUM, live_server, setup_token
 
 pytestmark = pytest.mark.browser
@@ -39,9 +39,7 @@ async def dashboard_settings(settings):
     fake = make_fake()
     configured = settings_for(fake, settings).model_copy(update={"dashboard_token": SecretStr(TOKEN)})
     async with BotHarness(configured, fake, ScriptedAgent({"widgets/stack.py": STACK_IMPL})) as harness:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await harness.settle()
+        await harness.label_stack_issue()
         session = await harness.session()
     return configured, fake, session
 

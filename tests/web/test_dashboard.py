@@ -13,7 +13,7 @@ from bot.engine.work import compress_transcript
 from bot.store import sessions as store
 from bot.store.models import utcnow
 from tests.fakes.agent import ScriptedAgent
-from tests.harness import ISSUE_BODY, REPO, STACK_IMPL, BotHarness, make_fake, settings_for
+from tests.harness import REPO, STACK_IMPL, BotHarness, make_fake, settings_for
 from tests.web.fake_oauth import FakeOAuth
 from webhooks import github_user
 from webhooks.auth import SESSION_COOKIE, sign_ins, unsign
@@ -34,9 +34,7 @@ async def bot(settings):
     agent = ScriptedAgent({"widgets/stack.py": STACK_IMPL})
     configured = settings_for(fake, settings).model_copy(update={"dashboard_token": SecretStr(TOKEN)})
     async with BotHarness(configured, fake, agent) as harness:
-        issue = fake.add_issue(REPO, "Implement the stack", ISSUE_BODY, user="maria")
-        fake.label_issue(REPO, issue.number, "implement-component", by="maria")
-        await harness.settle()
+        await harness.label_stack_issue()
         yield harness
 
 
