@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 from bot.handlers.context import EventContext
-from bot.handlers.event import Event
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +41,18 @@ class Router:
 
         return register
 
-    def handlers_for(self, event: Event) -> list[Handler]:
-        handlers = list(self._handlers.get(event.name, ()))
-        if event.action:
-            handlers += self._handlers.get(event.key, ())
+    def handlers_of(self, event: str, action: str | None) -> list[Handler]:
+        """The handlers of the event name, then those of the event with this action."""
+        handlers = list(self._handlers.get(event, ()))
+        if action:
+            handlers += self._handlers.get(f"{event}.{action}", ())
         return handlers
 
     def wants(self, event: str, action: str | None) -> bool:
         """Whether any handler takes `event` with `action`. Intake records the other deliveries as
         ignored, with no work queued for them: a third of a session's webhooks are such echoes of
         its own doing (`check_run.created`, `issue_comment.edited`, `pull_request.opened`, …)."""
-        return event in self._handlers or (action is not None and f"{event}.{action}" in self._handlers)
+        return bool(self.handlers_of(event, action))
 
     @property
     def keys(self) -> frozenset[str]:
@@ -60,7 +60,7 @@ class Router:
 
     async def dispatch(self, ctx: EventContext) -> int:
         """Run every handler for the event in registration order; returns how many ran."""
-        handlers = [h for h in self.handlers_for(ctx.event) if ctx.repository is not None or h in self._unscoped]
+        handlers = [h for h in self.handlers_of(ctx.event.name, ctx.event.action) if ctx.repository is not None or h in self._unscoped]
         for handler in handlers:
             log.debug("dispatching %s to %s", ctx.event.key, handler.__qualname__)
             await handler(ctx)
